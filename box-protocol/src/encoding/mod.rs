@@ -1,0 +1,1 @@
+//! The SMS encodings (to be written).
