@@ -1,1 +1,66 @@
-fn main() {}
+//! The `bearerbox` command: `bearerbox [options] [kannel.conf]`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bearerbox::process::{self, BEARERBOX, Boot, CommonArgs};
+use bearerbox::runtime::{self, Listeners};
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bearerbox",
+    version,
+    disable_version_flag = true,
+    about = "Kannel-compatible bearerbox"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Start with SMSC links suspended (admin `resume` starts them).
+    #[arg(short = 'S', long = "suspended")]
+    suspended: bool,
+
+    /// Start isolated: no MO messages are taken from the SMSCs.
+    #[arg(short = 'I', long = "isolated")]
+    isolated: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(error) => {
+            process::report_fatal(BEARERBOX, &format!("{error:#}"));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let config = match process::boot(BEARERBOX, &cli.common)? {
+        Boot::Checked(code) => return Ok(code),
+        Boot::Run(config) => config,
+    };
+    if cli.suspended {
+        log::info!("starting suspended (-S)");
+    }
+    if cli.isolated {
+        log::info!("starting isolated (-I)");
+    }
+    let core = config
+        .single("core")
+        .ok_or_else(|| process::ProcessError::NoGroup("core".into()))?;
+    let admin = process::listen(core, "admin-port", "admin-interface")?
+        .ok_or_else(|| process::listen::missing(core, "admin-port"))?;
+    let boxes = process::listen(core, "smsbox-port", "smsbox-interface")?;
+    if boxes.is_none() {
+        log::warn!("no 'smsbox-port' in group 'core': no smsbox can attach");
+    }
+
+    let (trigger, shutdown) = runtime::shutdown_channel();
+    let running = process::detach(BEARERBOX, &cli.common, move || trigger.fire())?;
+    runtime::run(Listeners { admin, boxes }, shutdown).context("serving")?;
+    Ok(running.finish())
+}

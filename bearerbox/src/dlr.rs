@@ -1,0 +1,204 @@
+//! Delivery reports: Kannel's mask bits and event codes, and the receipt text
+//! SMSCs send (`id:... stat:DELIVRD ...`).
+//!
+//! Pure. The bits are Kannel's (reference/kannel.md §4.1): the same number is
+//! a *mask* on an MT (which events the client wants) and a single *event* on
+//! a delivery report.
+
+/// One delivery-report event, as Kannel numbers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DlrEvent {
+    /// 1: delivered to the handset.
+    Delivered,
+    /// 2: not delivered, for good.
+    Undelivered,
+    /// 4: queued at the SMSC.
+    Buffered,
+    /// 8: the SMSC accepted the submission.
+    SmscAck,
+    /// 16: the SMSC refused the submission (or we gave up on it).
+    SmscNack,
+}
+
+impl DlrEvent {
+    pub fn bit(self) -> i32 {
+        match self {
+            DlrEvent::Delivered => 1,
+            DlrEvent::Undelivered => 2,
+            DlrEvent::Buffered => 4,
+            DlrEvent::SmscAck => 8,
+            DlrEvent::SmscNack => 16,
+        }
+    }
+
+    /// Does a client's `dlr-mask` ask for this event? A refusal by the SMSC
+    /// also answers a mask that asked only for final failures (2), as Kannel
+    /// does.
+    pub fn wanted_by(self, mask: Option<i32>) -> bool {
+        let Some(mask) = mask.filter(|&mask| mask > 0) else {
+            return false;
+        };
+        mask & self.bit() != 0
+            || (self == DlrEvent::SmscNack && mask & DlrEvent::Undelivered.bit() != 0)
+    }
+
+    /// Does this event end the message's story (no further report follows)?
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            DlrEvent::Delivered | DlrEvent::Undelivered | DlrEvent::SmscNack
+        )
+    }
+}
+
+/// The fields of an SMSC receipt, SMPP appendix B style.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Receipt {
+    pub id: Option<String>,
+    pub submitted: Option<String>,
+    pub delivered: Option<String>,
+    pub submit_date: Option<String>,
+    pub done_date: Option<String>,
+    pub stat: Option<String>,
+    pub err: Option<String>,
+    pub text: Option<String>,
+}
+
+impl Receipt {
+    /// Reads `id:IIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DDDDDDD err:E text:...`.
+    /// SMSCs vary in case, order and spacing; unknown fields are ignored and
+    /// missing ones stay `None`. `text:` runs to the end, as it may hold spaces.
+    pub fn parse(receipt: &str) -> Receipt {
+        const KEYS: [&str; 8] = [
+            "id:",
+            "sub:",
+            "dlvrd:",
+            "submit date:",
+            "done date:",
+            "stat:",
+            "err:",
+            "text:",
+        ];
+        let lower = receipt.to_ascii_lowercase();
+        // Where each key starts, so each value runs to the next key.
+        let mut starts: Vec<(usize, usize)> = KEYS
+            .iter()
+            .enumerate()
+            .filter_map(|(index, key)| find_key(&lower, key).map(|at| (at, index)))
+            .collect();
+        starts.sort_unstable();
+        let mut parsed = Receipt::default();
+        for (position, &(at, index)) in starts.iter().enumerate() {
+            let value_start = at + KEYS[index].len();
+            let value_end = if index == 7 {
+                receipt.len()
+            } else {
+                starts
+                    .get(position + 1)
+                    .map_or(receipt.len(), |&(next, _)| next)
+            };
+            let value = receipt
+                .get(value_start..value_end)
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            let slot = match index {
+                0 => &mut parsed.id,
+                1 => &mut parsed.submitted,
+                2 => &mut parsed.delivered,
+                3 => &mut parsed.submit_date,
+                4 => &mut parsed.done_date,
+                5 => &mut parsed.stat,
+                6 => &mut parsed.err,
+                _ => &mut parsed.text,
+            };
+            *slot = Some(value);
+            if index == 7 {
+                break;
+            }
+        }
+        parsed
+    }
+
+    /// The event the `stat` field stands for.
+    pub fn event(&self) -> Option<DlrEvent> {
+        let stat = self.stat.as_deref()?.to_ascii_uppercase();
+        Some(match stat.as_str() {
+            "DELIVRD" | "DELIVERED" => DlrEvent::Delivered,
+            "ACCEPTD" | "ENROUTE" | "BUFFERED" | "SCHEDULED" => DlrEvent::Buffered,
+            "UNDELIV" | "UNDELIVERABLE" | "EXPIRED" | "DELETED" | "REJECTD" | "REJECTED"
+            | "UNKNOWN" => DlrEvent::Undelivered,
+            _ => return None,
+        })
+    }
+}
+
+/// Finds `key` at a word start: `id:` must not match inside `msgid:`, and
+/// `date:` keys contain a space so they are looked up whole.
+fn find_key(haystack: &str, key: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(found) = haystack.get(from..)?.find(key) {
+        let at = from + found;
+        let at_word_start = at == 0
+            || haystack
+                .as_bytes()
+                .get(at - 1)
+                .is_some_and(|b| b.is_ascii_whitespace());
+        if at_word_start {
+            return Some(at);
+        }
+        from = at + key.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_standard_receipt_is_read_field_by_field() {
+        let receipt = Receipt::parse(
+            "id:0123456789 sub:001 dlvrd:001 submit date:2611251900 done date:2611251901 stat:DELIVRD err:000 text:Hello world",
+        );
+        assert_eq!(receipt.id.as_deref(), Some("0123456789"));
+        assert_eq!(receipt.submit_date.as_deref(), Some("2611251900"));
+        assert_eq!(receipt.done_date.as_deref(), Some("2611251901"));
+        assert_eq!(receipt.err.as_deref(), Some("000"));
+        assert_eq!(receipt.text.as_deref(), Some("Hello world"));
+        assert_eq!(receipt.event(), Some(DlrEvent::Delivered));
+    }
+
+    #[test]
+    fn receipts_in_other_case_and_order_are_read_too() {
+        let receipt = Receipt::parse("STAT:undeliv ID:ab12 Err:005");
+        assert_eq!(receipt.id.as_deref(), Some("ab12"));
+        assert_eq!(receipt.err.as_deref(), Some("005"));
+        assert_eq!(receipt.event(), Some(DlrEvent::Undelivered));
+    }
+
+    #[test]
+    fn a_text_containing_keys_does_not_confuse_the_reader() {
+        let receipt = Receipt::parse("id:1 stat:DELIVRD text:stat:UNDELIV id:2");
+        assert_eq!(receipt.id.as_deref(), Some("1"));
+        assert_eq!(receipt.event(), Some(DlrEvent::Delivered));
+        assert_eq!(receipt.text.as_deref(), Some("stat:UNDELIV id:2"));
+    }
+
+    #[test]
+    fn garbage_gives_an_empty_receipt_not_a_panic() {
+        assert_eq!(Receipt::parse(""), Receipt::default());
+        assert_eq!(Receipt::parse("stat:").event(), None);
+        assert_eq!(Receipt::parse("\u{1F600} id:").id.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn masks_select_events_as_kannel_does() {
+        assert!(DlrEvent::Delivered.wanted_by(Some(1)));
+        assert!(!DlrEvent::Delivered.wanted_by(Some(2)));
+        assert!(DlrEvent::SmscNack.wanted_by(Some(2)));
+        assert!(DlrEvent::SmscAck.wanted_by(Some(31)));
+        assert!(!DlrEvent::SmscAck.wanted_by(None));
+        assert!(!DlrEvent::SmscAck.wanted_by(Some(-1)));
+    }
+}

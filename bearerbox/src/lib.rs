@@ -1,0 +1,46 @@
+//! bearerbox: the process that owns the SMSC connections and the queues, and
+//! that smsboxes attach to over Kannel's box protocol.
+//!
+//! Today it reads the configuration, listens on `admin-port` (answering every
+//! HTTP request with a one-line banner) and on `smsbox-port` (holding box
+//! connections without speaking the protocol yet), and runs as a Kannel box
+//! does: command line, log format, signals, `-d`, pid file.
+//!
+//! ```text
+//!  main ──▶ process::boot ──▶ process::listen ──▶ process::detach ──▶ runtime::run
+//!                                                                      ├─ admin::serve  (per connection)
+//!                                                                      └─ boxc::serve   (per connection)
+//! ```
+//!
+//! # Layout
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`process`] | the process shell shared with smsbox: [`process::cli`], [`process::logging`], [`process::signals`], [`process::daemon`], [`process::pidfile`], [`mod@process::listen`] |
+//! | [`admin`] | the admin/status HTTP port (placeholder) |
+//! | [`boxc`] | box connections on `smsbox-port` (placeholder) |
+//! | [`http1`] | the minimal HTTP/1.1 the placeholders answer with |
+//! | [`runtime`] | everything smol: listeners, tasks, shutdown |
+//! | [`store`] | the durable queue: SQLite in WAL mode, one writer thread, group commits |
+//! | [`router`] | Kannel's routing rules plus least cost: which SMSC takes a message |
+//! | [`dlr`] | delivery-report events, masks and SMSC receipt text |
+//! | [`foreign_id`] | matching an SMSC's id in a receipt to the id it gave on submission |
+//! | [`smsc`] | the SMSC driver interface and the drivers (`fake`) |
+//! | [`ip_list`] | Kannel's `*`-wildcard IP allow/deny lists |
+//! | [`clock`] | wall-clock seconds as the box protocol carries them |
+//!
+//! The library half exists so smsbox can share [`process`]; it trusts
+//! nothing from the network and validates the configuration values it uses.
+
+pub mod admin;
+pub mod boxc;
+pub mod clock;
+pub mod dlr;
+pub mod foreign_id;
+pub mod http1;
+pub mod ip_list;
+pub mod process;
+pub mod router;
+pub mod runtime;
+pub mod smsc;
+pub mod store;

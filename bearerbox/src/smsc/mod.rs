@@ -1,0 +1,59 @@
+//! SMSC drivers: the one interface every link speaks, and the drivers.
+//!
+//! A driver is a task that owns one link's connection. The core hands it
+//! [`Submission`]s through a channel and hears back [`LinkEvent`]s through
+//! another; the driver never touches the store or the router, so a driver can
+//! crash or stall without losing anything: whatever it had not reported as
+//! accepted is still in the store and is submitted again.
+//!
+//! ```text
+//!  core ──Submission──▶ driver task ──▶ SMSC
+//!  core ◀──LinkEvent─── driver task ◀── SMSC
+//! ```
+//!
+//! # Layout
+//! - `fake_line`: the line protocol of Kannel's `fakesmsc` (pure).
+//! - `fake`: the `fake` driver, listening for a `fakesmsc` client.
+
+pub mod fake;
+pub mod fake_line;
+
+use box_protocol::message::Sms;
+
+use crate::dlr::DlrEvent;
+
+/// One message for a link. `token` is the core's handle on it (the store's
+/// `seq`), echoed in the driver's answer.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub token: i64,
+    pub sms: Sms,
+}
+
+/// What a link tells the core.
+#[derive(Debug, Clone)]
+pub enum LinkEvent {
+    /// Connected and bound: it can take submissions.
+    Online,
+    /// The connection is gone; submissions not yet answered will be retried.
+    Offline { reason: String },
+    /// The SMSC took the message; `foreign_id` is its id for it, the key
+    /// its delivery reports will name.
+    Accepted {
+        token: i64,
+        foreign_id: Option<String>,
+    },
+    /// Not now; try again later.
+    FailedTemporarily { token: i64, reason: String },
+    /// Never: the message fails for good.
+    FailedPermanently { token: i64, reason: String },
+    /// A mobile-originated message.
+    Received(Box<Sms>),
+    /// A delivery report for an earlier submission.
+    Report {
+        foreign_id: String,
+        event: DlrEvent,
+        /// The receipt text, when the SMSC sent one.
+        text: Option<Vec<u8>>,
+    },
+}

@@ -1,0 +1,636 @@
+//! The durable message store: one SQLite file in WAL mode, one writer thread,
+//! group commits.
+//!
+//! # Why this shape
+//! Durability is the product: a message is acked to a box only after the
+//! transaction that holds it is on disk. A sync per message would cap us at
+//! the disk's sync rate, so the writer thread drains every operation that is
+//! waiting in its channel into one transaction and syncs once: under load, a
+//! commit carries hundreds of messages and the sync cost per message vanishes;
+//! when idle, a lone message still commits at once.
+//!
+//! The store is a queue on disk, not a mirror of memory: messages are read
+//! back in `seq` order per lane, a bounded window at a time, so a backlog of a
+//! million messages costs disk, not RAM, and sending starts after the first
+//! window is read.
+//!
+//! # Layout
+//! ```text
+//!  tasks ──Op──▶ crossbeam channel ──▶ writer thread ──▶ messages.sqlite (WAL)
+//!    ▲                                     │ one transaction per batch
+//!    └────────── completion (smol channel) ┘
+//!  tasks ──▶ Reader (own connection, WAL snapshot) ──▶ windows, store-status
+//! ```
+//!
+//! Payloads are opaque bytes (the packed box-protocol message): the store
+//! does not know the message model, so it is tested on its own.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender};
+use rusqlite::{Connection, OpenFlags, params};
+
+/// How many operations one transaction takes at most: bounds the latency a
+/// message waits behind a large batch.
+const MAX_BATCH: usize = 8192;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("store {path}: cannot open: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("store {path}: {operation} failed: {source}")]
+    Sql {
+        path: PathBuf,
+        operation: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("store {path}: the writer thread has stopped")]
+    WriterGone { path: PathBuf },
+    #[error("store {path}: the writer thread could not be started: {source}")]
+    Spawn {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Which way a stored message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From a box towards an SMSC.
+    ToSmsc,
+    /// From an SMSC towards a box (MO messages and delivery reports).
+    ToBox,
+}
+
+impl Direction {
+    fn code(self) -> i64 {
+        match self {
+            Direction::ToSmsc => 0,
+            Direction::ToBox => 1,
+        }
+    }
+
+    fn from_code(code: i64) -> Option<Direction> {
+        match code {
+            0 => Some(Direction::ToSmsc),
+            1 => Some(Direction::ToBox),
+            _ => None,
+        }
+    }
+}
+
+/// A message to commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub direction: Direction,
+    /// The queue the message waits in: messages of one lane are read back in
+    /// the order they were committed.
+    pub lane: String,
+    /// Unix seconds when the message was accepted.
+    pub accepted_at: i64,
+    pub payload: Vec<u8>,
+}
+
+/// A message read back from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Commit order; the key of the message in the store.
+    pub seq: i64,
+    pub direction: Direction,
+    pub lane: String,
+    pub accepted_at: i64,
+    /// Unix seconds before which the message is not to be tried again.
+    pub not_before: i64,
+    /// Temporary failures so far.
+    pub tries: i64,
+    pub payload: Vec<u8>,
+}
+
+/// Queue depth and age of one lane, for `store-status` and the status page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneStatus {
+    pub direction: Direction,
+    pub lane: String,
+    pub count: u64,
+    pub oldest_accepted_at: i64,
+}
+
+/// Receives the result of one operation once its transaction committed.
+pub type Completion<T> = smol::channel::Receiver<Result<T, StoreError>>;
+
+enum Op {
+    Insert {
+        messages: Vec<NewMessage>,
+        done: smol::channel::Sender<Result<Vec<i64>, StoreError>>,
+    },
+    Delete {
+        seqs: Vec<i64>,
+        done: Option<smol::channel::Sender<Result<(), StoreError>>>,
+    },
+    Defer {
+        seq: i64,
+        not_before: i64,
+        tries: i64,
+        done: Option<smol::channel::Sender<Result<(), StoreError>>>,
+    },
+    MoveLane {
+        seq: i64,
+        lane: String,
+        done: Option<smol::channel::Sender<Result<(), StoreError>>>,
+    },
+}
+
+/// The handle tasks use: cheap to clone, safe to share.
+#[derive(Clone)]
+pub struct Store {
+    ops: Sender<Op>,
+    path: PathBuf,
+    reader: Arc<Mutex<Connection>>,
+    counters: Arc<Counters>,
+}
+
+/// Statistics of the writer, for `/metrics` and the benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    pub commits: u64,
+    pub operations: u64,
+    pub commit_micros: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    commits: AtomicU64,
+    operations: AtomicU64,
+    commit_micros: AtomicU64,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    direction    INTEGER NOT NULL,
+    lane         TEXT    NOT NULL,
+    accepted_at  INTEGER NOT NULL,
+    not_before   INTEGER NOT NULL DEFAULT 0,
+    tries        INTEGER NOT NULL DEFAULT 0,
+    payload      BLOB    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_lane ON messages (direction, lane, seq);
+";
+
+impl Store {
+    /// Opens (or creates) the store at `path` and starts its writer thread.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let writer = open_connection(path)?;
+        writer
+            .execute_batch(SCHEMA)
+            .map_err(|source| sql_error(path, "creating the schema", source))?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        let (ops, incoming) = crossbeam_channel::unbounded();
+        let thread_path = path.to_owned();
+        let counters = Arc::new(Counters::default());
+        let thread_counters = Arc::clone(&counters);
+        thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || write_loop(writer, incoming, &thread_path, &thread_counters))
+            .map_err(|source| StoreError::Spawn {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Store {
+            ops,
+            path: path.to_owned(),
+            reader: Arc::new(Mutex::new(reader)),
+            counters,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Commits and operations so far: operations per commit is the grouping.
+    pub fn stats(&self) -> CommitStats {
+        CommitStats {
+            commits: self.counters.commits.load(Ordering::Relaxed),
+            operations: self.counters.operations.load(Ordering::Relaxed),
+            commit_micros: self.counters.commit_micros.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Commits messages; the completion yields their `seq`s, in order, once
+    /// they are on disk.
+    pub fn insert(&self, messages: Vec<NewMessage>) -> Completion<Vec<i64>> {
+        let (done, completion) = smol::channel::bounded(1);
+        self.send(
+            Op::Insert {
+                messages,
+                done: done.clone(),
+            },
+            &done,
+        );
+        completion
+    }
+
+    /// Removes messages that were delivered or failed for good.
+    pub fn delete(&self, seqs: Vec<i64>) -> Completion<()> {
+        let (done, completion) = smol::channel::bounded(1);
+        self.send(
+            Op::Delete {
+                seqs,
+                done: Some(done.clone()),
+            },
+            &done,
+        );
+        completion
+    }
+
+    /// Records a temporary failure: not to be tried before `not_before`.
+    pub fn defer(&self, seq: i64, not_before: i64, tries: i64) -> Completion<()> {
+        let (done, completion) = smol::channel::bounded(1);
+        self.send(
+            Op::Defer {
+                seq,
+                not_before,
+                tries,
+                done: Some(done.clone()),
+            },
+            &done,
+        );
+        completion
+    }
+
+    /// Moves a message to another lane (a reroute after a configuration change).
+    pub fn move_lane(&self, seq: i64, lane: String) -> Completion<()> {
+        let (done, completion) = smol::channel::bounded(1);
+        self.send(
+            Op::MoveLane {
+                seq,
+                lane,
+                done: Some(done.clone()),
+            },
+            &done,
+        );
+        completion
+    }
+
+    fn send<T>(&self, op: Op, done: &smol::channel::Sender<Result<T, StoreError>>) {
+        if self.ops.send(op).is_err() {
+            let _ = done.try_send(Err(StoreError::WriterGone {
+                path: self.path.clone(),
+            }));
+        }
+    }
+
+    /// Up to `limit` messages of a lane with `seq > after`, in commit order.
+    pub fn read_lane(
+        &self,
+        direction: Direction,
+        lane: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let reader = self.lock_reader();
+        let mut statement = reader
+            .prepare_cached(
+                "SELECT seq, direction, lane, accepted_at, not_before, tries, payload
+                 FROM messages WHERE direction = ?1 AND lane = ?2 AND seq > ?3
+                 ORDER BY seq LIMIT ?4",
+            )
+            .map_err(|source| sql_error(&self.path, "reading a lane", source))?;
+        let rows = statement
+            .query_map(
+                params![direction.code(), lane, after, limit as i64],
+                row_to_message,
+            )
+            .map_err(|source| sql_error(&self.path, "reading a lane", source))?;
+        rows.filter_map(|row| row.transpose())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| sql_error(&self.path, "reading a lane", source))
+    }
+
+    /// Every lane that holds messages, with its depth and its oldest message.
+    pub fn lanes(&self) -> Result<Vec<LaneStatus>, StoreError> {
+        let reader = self.lock_reader();
+        let mut statement = reader
+            .prepare_cached(
+                "SELECT direction, lane, COUNT(*), MIN(accepted_at)
+                 FROM messages GROUP BY direction, lane ORDER BY direction, lane",
+            )
+            .map_err(|source| sql_error(&self.path, "listing lanes", source))?;
+        let rows = statement
+            .query_map([], |row| {
+                let direction: i64 = row.get(0)?;
+                Ok(Direction::from_code(direction).map(|direction| LaneStatus {
+                    direction,
+                    lane: row.get(1).unwrap_or_default(),
+                    count: row.get::<_, i64>(2).map(|n| n.max(0) as u64).unwrap_or(0),
+                    oldest_accepted_at: row.get(3).unwrap_or(0),
+                }))
+            })
+            .map_err(|source| sql_error(&self.path, "listing lanes", source))?;
+        rows.filter_map(|row| row.transpose())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|source| sql_error(&self.path, "listing lanes", source))
+    }
+
+    fn lock_reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave the connection in a
+        // state worse than the one SQLite itself guarantees.
+        self.reader
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A row whose direction code we do not know is skipped, not fatal: it can
+/// only come from a newer version of ours.
+fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<StoredMessage>> {
+    let direction: i64 = row.get(1)?;
+    let Some(direction) = Direction::from_code(direction) else {
+        return Ok(None);
+    };
+    Ok(Some(StoredMessage {
+        seq: row.get(0)?,
+        direction,
+        lane: row.get(2)?,
+        accepted_at: row.get(3)?,
+        not_before: row.get(4)?,
+        tries: row.get(5)?,
+        payload: row.get(6)?,
+    }))
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path).map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    // WAL + synchronous=FULL: each commit syncs the log, so an acked message
+    // survives power loss; readers never block the writer.
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(|source| sql_error(path, "setting WAL mode", source))?;
+    Ok(connection)
+}
+
+fn sql_error(path: &Path, operation: &'static str, source: rusqlite::Error) -> StoreError {
+    StoreError::Sql {
+        path: path.to_owned(),
+        operation,
+        source,
+    }
+}
+
+fn write_loop(
+    mut connection: Connection,
+    incoming: Receiver<Op>,
+    path: &Path,
+    counters: &Counters,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = incoming.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match incoming.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        counters
+            .operations
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        commit_batch(&mut connection, &mut batch, path);
+        counters.commits.fetch_add(1, Ordering::Relaxed);
+        counters
+            .commit_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Runs a batch in one transaction. If the transaction fails (disk full, I/O
+/// error), every operation in it is answered with the error and nothing of it
+/// is on disk: callers answer their clients with a temporary failure.
+fn commit_batch(connection: &mut Connection, batch: &mut Vec<Op>, path: &Path) {
+    let result = (|| -> Result<Vec<Vec<i64>>, rusqlite::Error> {
+        let transaction = connection.transaction()?;
+        let mut inserted = Vec::new();
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT INTO messages (direction, lane, accepted_at, payload)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut delete = transaction.prepare_cached("DELETE FROM messages WHERE seq = ?1")?;
+            let mut defer = transaction
+                .prepare_cached("UPDATE messages SET not_before = ?2, tries = ?3 WHERE seq = ?1")?;
+            let mut move_lane =
+                transaction.prepare_cached("UPDATE messages SET lane = ?2 WHERE seq = ?1")?;
+            for op in batch.iter() {
+                match op {
+                    Op::Insert { messages, .. } => {
+                        let mut seqs = Vec::with_capacity(messages.len());
+                        for message in messages {
+                            insert.execute(params![
+                                message.direction.code(),
+                                message.lane,
+                                message.accepted_at,
+                                message.payload
+                            ])?;
+                            seqs.push(transaction.last_insert_rowid());
+                        }
+                        inserted.push(seqs);
+                    }
+                    Op::Delete { seqs, .. } => {
+                        for seq in seqs {
+                            delete.execute([seq])?;
+                        }
+                    }
+                    Op::Defer {
+                        seq,
+                        not_before,
+                        tries,
+                        ..
+                    } => {
+                        defer.execute(params![seq, not_before, tries])?;
+                    }
+                    Op::MoveLane { seq, lane, .. } => {
+                        move_lane.execute(params![seq, lane])?;
+                    }
+                }
+            }
+        }
+        transaction.commit()?;
+        Ok(inserted)
+    })();
+    match result {
+        Ok(inserted) => {
+            let mut inserted = inserted.into_iter();
+            for op in batch.drain(..) {
+                match op {
+                    Op::Insert { done, .. } => {
+                        let _ = done.try_send(Ok(inserted.next().unwrap_or_default()));
+                    }
+                    Op::Delete { done, .. }
+                    | Op::Defer { done, .. }
+                    | Op::MoveLane { done, .. } => {
+                        if let Some(done) = done {
+                            let _ = done.try_send(Ok(()));
+                        }
+                    }
+                }
+            }
+        }
+        Err(source) => {
+            for op in batch.drain(..) {
+                let error = sql_error(path, "committing", clone_sql_error(&source));
+                match op {
+                    Op::Insert { done, .. } => {
+                        let _ = done.try_send(Err(error));
+                    }
+                    Op::Delete { done, .. }
+                    | Op::Defer { done, .. }
+                    | Op::MoveLane { done, .. } => {
+                        if let Some(done) = done {
+                            let _ = done.try_send(Err(error));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// rusqlite errors are not `Clone`; every waiter of a failed batch gets the
+/// same text.
+fn clone_sql_error(error: &rusqlite::Error) -> rusqlite::Error {
+    match error {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            rusqlite::Error::SqliteFailure(*code, message.clone())
+        }
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("store.sqlite")).expect("open store");
+        (dir, store)
+    }
+
+    fn mt(lane: &str, payload: &[u8]) -> NewMessage {
+        NewMessage {
+            direction: Direction::ToSmsc,
+            lane: lane.into(),
+            accepted_at: 1_700_000_000,
+            payload: payload.to_vec(),
+        }
+    }
+
+    fn wait<T>(completion: Completion<T>) -> T {
+        smol::block_on(completion.recv())
+            .expect("writer answered")
+            .expect("operation committed")
+    }
+
+    #[test]
+    fn inserted_messages_are_read_back_in_commit_order_per_lane() {
+        let (_dir, store) = temp_store();
+        let seqs = wait(store.insert(vec![mt("a", b"1"), mt("b", b"2"), mt("a", b"3")]));
+        assert_eq!(seqs.len(), 3);
+        let lane_a = store.read_lane(Direction::ToSmsc, "a", 0, 10).unwrap();
+        let payloads: Vec<_> = lane_a.iter().map(|m| m.payload.clone()).collect();
+        assert_eq!(payloads, vec![b"1".to_vec(), b"3".to_vec()]);
+        assert!(
+            store
+                .read_lane(Direction::ToBox, "a", 0, 10)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_window_reads_only_after_the_cursor_and_at_most_the_limit() {
+        let (_dir, store) = temp_store();
+        let messages = (0..10).map(|i| mt("a", &[i])).collect();
+        let seqs = wait(store.insert(messages));
+        let window = store.read_lane(Direction::ToSmsc, "a", seqs[2], 4).unwrap();
+        let got: Vec<_> = window.iter().map(|m| m.seq).collect();
+        assert_eq!(got, seqs[3..7].to_vec());
+    }
+
+    #[test]
+    fn deleted_messages_are_gone_and_deferred_ones_keep_their_retry_state() {
+        let (_dir, store) = temp_store();
+        let seqs = wait(store.insert(vec![mt("a", b"x"), mt("a", b"y")]));
+        wait(store.delete(vec![seqs[0]]));
+        wait(store.defer(seqs[1], 1_800_000_000, 2));
+        let left = store.read_lane(Direction::ToSmsc, "a", 0, 10).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!((left[0].not_before, left[0].tries), (1_800_000_000, 2));
+    }
+
+    #[test]
+    fn messages_survive_reopening_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        {
+            let store = Store::open(&path).unwrap();
+            wait(store.insert(vec![mt("a", b"kept")]));
+        }
+        let store = Store::open(&path).unwrap();
+        let lanes = store.lanes().unwrap();
+        assert_eq!(lanes.len(), 1);
+        assert_eq!(lanes[0].count, 1);
+        assert_eq!(
+            store.read_lane(Direction::ToSmsc, "a", 0, 1).unwrap()[0].payload,
+            b"kept"
+        );
+    }
+
+    #[test]
+    fn concurrent_inserts_share_commits() {
+        let (_dir, store) = temp_store();
+        let completions: Vec<_> = (0..2000u32)
+            .map(|i| store.insert(vec![mt("a", &i.to_be_bytes())]))
+            .collect();
+        for completion in completions {
+            wait(completion);
+        }
+        assert_eq!(store.lanes().unwrap()[0].count, 2000);
+        let stats = store.stats();
+        assert_eq!(stats.operations, 2000);
+        assert!(
+            stats.commits < stats.operations,
+            "2000 inserts queued at once must share transactions: {stats:?}"
+        );
+    }
+}
