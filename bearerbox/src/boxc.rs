@@ -1,24 +1,180 @@
-//! Box connections on `smsbox-port`, as a placeholder: a connection is
-//! accepted and held, its bytes read and dropped until the box hangs up.
-//! The box-protocol handling (sms, ack, heartbeat, admin) replaces it.
+//! One box connection on `smsbox-port`: Kannel's box protocol.
+//!
+//! ```text
+//!  socket ──bytes──▶ Deframer ──Msg──▶ identify / heartbeat / sms (MT) / ack (for MO, reports)
+//!  socket ◀──frames── writer task ◀── outbox ◀── acks, MO, reports, heartbeats
+//! ```
+//!
+//! Every MT is handled in its own task so that many wait for the same store
+//! commit; its ack goes out when its commit is done. A frame that does not
+//! decode ends the connection, after `admin(shutdown)` as Kannel does. A box
+//! silent for longer than [`SILENCE_LIMIT`] is dropped: Kannel's boxes send
+//! a heartbeat every 30 s.
 
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use futures_lite::{AsyncRead, AsyncReadExt};
+use box_protocol::frame::{Deframer, Limits, write_frame};
+use box_protocol::message::{AdminCommand, Msg};
+use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
+use smol::net::TcpStream;
+use smol::{LocalExecutor, Timer};
 
-/// Holds one box connection until it ends.
-pub async fn serve<S: AsyncRead + Unpin>(mut stream: S, peer: SocketAddr) -> io::Result<()> {
+use crate::switchboard::{Shared, Switchboard};
+
+/// A box that sent nothing for this long is gone (three missed heartbeats).
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(100);
+
+/// How often we tell a box we are alive.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
+
+/// Serves one box until it disconnects, goes silent or breaks the protocol.
+pub async fn serve(
+    executor: &LocalExecutor<'static>,
+    shared: Shared,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> io::Result<()> {
+    if !shared.borrow().settings.box_access.permits(peer.ip()) {
+        log::warn!("box connection from {peer} refused by box-allow-ip/box-deny-ip");
+        return Ok(());
+    }
+    let _ = stream.set_nodelay(true);
     log::info!("box connected from {peer}");
-    let mut buffer = [0u8; 4096];
-    let mut total: u64 = 0;
-    let result = loop {
-        match stream.read(&mut buffer).await {
-            Ok(0) => break Ok(()),
-            Ok(read) => total += read as u64,
-            Err(error) => break Err(error),
+    let (outbox, outgoing) = smol::channel::unbounded::<Msg>();
+    let id = shared
+        .borrow_mut()
+        .add_box(outbox.clone(), peer.to_string());
+
+    let writer = executor.spawn(write_frames(stream.clone(), outgoing));
+    let heartbeat_outbox = outbox.clone();
+    let heartbeats = executor.spawn(async move {
+        loop {
+            Timer::after(HEARTBEAT_EVERY).await;
+            if heartbeat_outbox.send(Msg::heartbeat(0)).await.is_err() {
+                break;
+            }
         }
-    };
-    log::info!("box {peer} disconnected after sending {total} bytes");
-    result
+    });
+
+    let result = read_frames(executor, &shared, id, stream, &outbox).await;
+    shared.borrow_mut().remove_box(id);
+    heartbeats.cancel().await;
+    outbox.close();
+    let _ = writer.await;
+    match &result {
+        Ok(reason) => log::info!("box {peer} disconnected: {reason}"),
+        Err(error) => log::warn!("box {peer} dropped: {error}"),
+    }
+    result.map(|_| ())
+}
+
+/// Writes queued messages, as many as are waiting in one write.
+async fn write_frames(
+    mut stream: TcpStream,
+    outgoing: smol::channel::Receiver<Msg>,
+) -> io::Result<()> {
+    let mut buffer = Vec::with_capacity(64 * 1024);
+    while let Ok(first) = outgoing.recv().await {
+        buffer.clear();
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            if let Err(error) = write_frame(&msg, &mut buffer) {
+                log::error!(
+                    "a {} for a box could not be framed: {error}",
+                    msg.type_name()
+                );
+            }
+            next = if buffer.len() < 256 * 1024 {
+                outgoing.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        stream.write_all(&buffer).await?;
+    }
+    let _ = stream.flush().await;
+    Ok(())
+}
+
+async fn read_frames(
+    executor: &LocalExecutor<'static>,
+    shared: &Shared,
+    id: u64,
+    mut stream: TcpStream,
+    outbox: &smol::channel::Sender<Msg>,
+) -> io::Result<&'static str> {
+    let mut deframer = Deframer::new(Limits::default());
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = future::or(async { Some(stream.read(&mut buffer).await) }, async {
+            Timer::after(SILENCE_LIMIT).await;
+            None
+        })
+        .await;
+        let count = match read {
+            None => return Ok("silent for too long"),
+            Some(Ok(0)) => return Ok("end of stream"),
+            Some(Ok(count)) => count,
+            Some(Err(error)) => return Err(error),
+        };
+        deframer.push(buffer.get(..count).unwrap_or_default());
+        loop {
+            match deframer.next_msg() {
+                Ok(None) => break,
+                Ok(Some(msg)) => handle(executor, shared, id, msg, outbox),
+                Err(error) => {
+                    let _ = outbox.try_send(Msg::shutdown());
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("broken frame, box told to shut down: {error}"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn handle(
+    executor: &LocalExecutor<'static>,
+    shared: &Shared,
+    id: u64,
+    msg: Msg,
+    outbox: &smol::channel::Sender<Msg>,
+) {
+    match msg {
+        Msg::Admin {
+            command: AdminCommand::Identify,
+            boxc_id,
+        } => {
+            let smsbox_id = boxc_id.map(|id| String::from_utf8_lossy(&id).into_owned());
+            shared.borrow_mut().identify(id, smsbox_id);
+        }
+        Msg::Admin { command, .. } => log::debug!("box sent admin command {command:?}; ignored"),
+        Msg::Heartbeat { .. } => {}
+        Msg::Ack {
+            nack,
+            id: message_id,
+            ..
+        } => shared.borrow_mut().box_ack(id, message_id, nack),
+        Msg::Sms(sms) => {
+            shared.borrow_mut().mark_routable(id);
+            let shared = shared.clone();
+            let outbox = outbox.clone();
+            executor
+                .spawn(async move {
+                    let (time, message_id) = (sms.time, sms.id);
+                    let acceptance = Switchboard::accept_mt(&shared, sms).await;
+                    let ack = Msg::Ack {
+                        nack: acceptance.ack_status(),
+                        time,
+                        id: message_id,
+                    };
+                    let _ = outbox.send(ack).await;
+                })
+                .detach();
+        }
+        Msg::WdpDatagram { .. } => log::debug!("box sent a WAP datagram; ignored"),
+    }
 }

@@ -21,6 +21,9 @@
 //! | [`boxc`] | box connections on `smsbox-port` (placeholder) |
 //! | [`http1`] | the minimal HTTP/1.1 the placeholders answer with |
 //! | [`runtime`] | everything smol: listeners, tasks, shutdown |
+//! | [`settings`] | the configuration read once into types |
+//! | [`switchboard`] | MT from boxes to links, MO and reports from links to boxes, through the store |
+//! | [`lane`] | one queue of the store with its window in memory |
 //! | [`store`] | the durable queue: SQLite in WAL mode, one writer thread, group commits |
 //! | [`router`] | Kannel's routing rules plus least cost: which SMSC takes a message |
 //! | [`dlr`] | delivery-report events, masks and SMSC receipt text |
@@ -39,8 +42,11 @@ pub mod dlr;
 pub mod foreign_id;
 pub mod http1;
 pub mod ip_list;
+pub mod lane;
 pub mod process;
 pub mod router;
 pub mod runtime;
+pub mod settings;
 pub mod smsc;
 pub mod store;
+pub mod switchboard;

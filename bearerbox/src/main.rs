@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bearerbox::process::{self, BEARERBOX, Boot, CommonArgs};
-use bearerbox::runtime::{self, Listeners};
+use bearerbox::runtime::{self, Core, Listeners};
+use bearerbox::settings::{DriverSettings, Settings};
+use bearerbox::store::Store;
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -59,8 +61,30 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         log::warn!("no 'smsbox-port' in group 'core': no smsbox can attach");
     }
 
+    let settings = Settings::from_config(&config).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("{}", lines.join("\n"))
+    })?;
+    let mut fake_listeners = Vec::new();
+    for (group, link) in config.multi("smsc").zip(&settings.links) {
+        fake_listeners.push(match link.driver {
+            DriverSettings::Fake { .. } => process::listen(group, "port", "our-host")?,
+            _ => None,
+        });
+    }
+    if let Some(note) = &settings.store_kind_note {
+        log::info!("{note}");
+    }
+    let store = Store::open(&settings.store_path).context("opening the message store")?;
+    log::info!("message store: {}", settings.store_path.display());
+
     let (trigger, shutdown) = runtime::shutdown_channel();
     let running = process::detach(BEARERBOX, &cli.common, move || trigger.fire())?;
-    runtime::run(Listeners { admin, boxes }, shutdown).context("serving")?;
+    let core = Core {
+        settings,
+        store,
+        fake_listeners,
+    };
+    runtime::run(Listeners { admin, boxes }, shutdown, core).context("serving")?;
     Ok(running.finish())
 }

@@ -158,6 +158,62 @@ pub enum Route {
     NotRoutable,
 }
 
+/// Every link allowed for a message, online or not, best first: preferred,
+/// then cheapest, then in configuration order. The message's lane in the
+/// store is this list; which of them sends is decided when it is sent.
+pub fn candidates(
+    links: &[SmscRules],
+    states: &[LinkState],
+    hint: Option<&str>,
+    receiver: &str,
+) -> Vec<usize> {
+    let mut ranked: Vec<(usize, bool)> = links
+        .iter()
+        .zip(states)
+        .enumerate()
+        .filter(|(_, (rules, state))| !state.stopped && rules.allows(hint, receiver))
+        .map(|(index, (rules, _))| (index, rules.prefers(hint, receiver)))
+        .collect();
+    ranked.sort_by(|&(a, a_preferred), &(b, b_preferred)| {
+        b_preferred
+            .cmp(&a_preferred)
+            .then_with(|| {
+                links[a]
+                    .cost
+                    .partial_cmp(&links[b].cost)
+                    .unwrap_or(Ordering::Equal)
+            })
+            .then_with(|| a.cmp(&b))
+    });
+    ranked.into_iter().map(|(index, _)| index).collect()
+}
+
+/// Picks the link to send on now among a lane's `candidates` (best first):
+/// the best tier of preference and cost that has an online link with room,
+/// and within it the least loaded. `has_room` says whether a link can take
+/// one more message.
+pub fn pick(
+    links: &[SmscRules],
+    states: &[LinkState],
+    candidates: &[usize],
+    has_room: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    let usable = |&&index: &&usize| {
+        states
+            .get(index)
+            .is_some_and(|state| state.online && !state.stopped)
+            && has_room(index)
+    };
+    let first = *candidates.iter().find(usable)?;
+    let tier_cost = links.get(first)?.cost;
+    candidates
+        .iter()
+        .filter(usable)
+        .filter(|&&index| links.get(index).is_some_and(|link| link.cost == tier_cost))
+        .min_by_key(|&&index| states.get(index).map_or(usize::MAX, |state| state.load))
+        .copied()
+}
+
 /// Ranks the links allowed for a message. `links[i]` and `states[i]`
 /// describe link `i`.
 pub fn route(
@@ -291,6 +347,45 @@ mod tests {
         assert_eq!(
             route(&links, &[down(), up()], None, "+39333"),
             Route::Waiting(vec![0])
+        );
+    }
+
+    #[test]
+    fn candidates_list_every_allowed_link_online_or_not_best_first() {
+        let links = [
+            supplier("b", "+39", 0.05),
+            supplier("a", "+39", 0.02),
+            supplier("x", "+33", 0.01),
+        ];
+        assert_eq!(
+            candidates(&links, &[up(), down(), up()], None, "+39333"),
+            vec![1, 0]
+        );
+    }
+
+    #[test]
+    fn pick_fails_over_to_the_next_tier_and_balances_within_one() {
+        let links = [
+            supplier("a", "+39", 0.01),
+            supplier("b", "+39", 0.01),
+            supplier("c", "+39", 0.05),
+        ];
+        let busy = LinkState { load: 5, ..up() };
+        assert_eq!(
+            pick(&links, &[busy, up(), up()], &[0, 1, 2], |_| true),
+            Some(1)
+        );
+        assert_eq!(
+            pick(&links, &[down(), down(), up()], &[0, 1, 2], |_| true),
+            Some(2)
+        );
+        assert_eq!(
+            pick(&links, &[up(), up(), up()], &[0, 1, 2], |index| index == 2),
+            Some(2)
+        );
+        assert_eq!(
+            pick(&links, &[down(), down(), down()], &[0, 1, 2], |_| true),
+            None
         );
     }
 

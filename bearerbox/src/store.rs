@@ -32,7 +32,7 @@ use std::thread;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 /// How many operations one transaction takes at most: bounds the latency a
 /// message waits behind a large batch.
@@ -126,29 +126,78 @@ pub struct LaneStatus {
     pub oldest_accepted_at: i64,
 }
 
-/// Receives the result of one operation once its transaction committed.
-pub type Completion<T> = smol::channel::Receiver<Result<T, StoreError>>;
+/// The result of one operation, available once its transaction committed.
+#[must_use = "a store operation's completion says whether it is on disk"]
+pub struct Completion<T> {
+    answer: smol::channel::Receiver<Result<Reply, StoreError>>,
+    convert: fn(Reply) -> T,
+    path: PathBuf,
+}
 
-enum Op {
-    Insert {
-        messages: Vec<NewMessage>,
-        done: smol::channel::Sender<Result<Vec<i64>, StoreError>>,
-    },
-    Delete {
-        seqs: Vec<i64>,
-        done: Option<smol::channel::Sender<Result<(), StoreError>>>,
-    },
+impl<T> Completion<T> {
+    /// Waits for the commit.
+    pub async fn wait(self) -> Result<T, StoreError> {
+        match self.answer.recv().await {
+            Ok(answer) => answer.map(self.convert),
+            Err(_) => Err(StoreError::WriterGone { path: self.path }),
+        }
+    }
+
+    /// Waits for the commit, blocking the thread (tests, start-up).
+    pub fn wait_blocking(self) -> Result<T, StoreError> {
+        smol::block_on(self.wait())
+    }
+
+    /// Lets the change commit in the background: for changes whose loss in
+    /// a crash only repeats work (a delete after delivery: at worst the
+    /// message is sent again).
+    pub fn detach(self) {}
+}
+
+/// One change (or ordered read) for the writer thread.
+enum Change {
+    Insert(Vec<NewMessage>),
+    Delete(Vec<i64>),
     Defer {
         seq: i64,
         not_before: i64,
         tries: i64,
-        done: Option<smol::channel::Sender<Result<(), StoreError>>>,
     },
     MoveLane {
         seq: i64,
         lane: String,
-        done: Option<smol::channel::Sender<Result<(), StoreError>>>,
     },
+    RecordDlr(DlrRecord),
+    /// Reads through the writer so that it sees every record queued before it.
+    FindDlr {
+        smsc_id: String,
+        keys: Vec<String>,
+        take: bool,
+    },
+}
+
+/// What a change answers.
+enum Reply {
+    Seqs(Vec<i64>),
+    Done,
+    Dlr(Option<DlrRecord>),
+}
+
+struct Op {
+    change: Change,
+    done: Option<smol::channel::Sender<Result<Reply, StoreError>>>,
+}
+
+/// What a delivery report needs to find its message: recorded when the SMSC
+/// accepts a message that asked for reports, found by the SMSC's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DlrRecord {
+    pub smsc_id: String,
+    /// The SMSC's id for the message, in its canonical form.
+    pub key: String,
+    pub created_at: i64,
+    /// The packed MT message the reports are about.
+    pub payload: Vec<u8>,
 }
 
 /// The handle tasks use: cheap to clone, safe to share.
@@ -186,6 +235,13 @@ CREATE TABLE IF NOT EXISTS messages (
     payload      BLOB    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_lane ON messages (direction, lane, seq);
+CREATE TABLE IF NOT EXISTS dlr (
+    smsc_id     TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    payload     BLOB    NOT NULL,
+    PRIMARY KEY (smsc_id, key)
+);
 ";
 
 impl Store {
@@ -238,64 +294,82 @@ impl Store {
     /// Commits messages; the completion yields their `seq`s, in order, once
     /// they are on disk.
     pub fn insert(&self, messages: Vec<NewMessage>) -> Completion<Vec<i64>> {
-        let (done, completion) = smol::channel::bounded(1);
-        self.send(
-            Op::Insert {
-                messages,
-                done: done.clone(),
-            },
-            &done,
-        );
-        completion
+        self.request(Change::Insert(messages), |reply| match reply {
+            Reply::Seqs(seqs) => seqs,
+            _ => Vec::new(),
+        })
     }
 
     /// Removes messages that were delivered or failed for good.
     pub fn delete(&self, seqs: Vec<i64>) -> Completion<()> {
-        let (done, completion) = smol::channel::bounded(1);
-        self.send(
-            Op::Delete {
-                seqs,
-                done: Some(done.clone()),
-            },
-            &done,
-        );
-        completion
+        self.request(Change::Delete(seqs), |_| ())
     }
 
     /// Records a temporary failure: not to be tried before `not_before`.
     pub fn defer(&self, seq: i64, not_before: i64, tries: i64) -> Completion<()> {
-        let (done, completion) = smol::channel::bounded(1);
-        self.send(
-            Op::Defer {
+        self.request(
+            Change::Defer {
                 seq,
                 not_before,
                 tries,
-                done: Some(done.clone()),
             },
-            &done,
-        );
-        completion
+            |_| (),
+        )
     }
 
     /// Moves a message to another lane (a reroute after a configuration change).
     pub fn move_lane(&self, seq: i64, lane: String) -> Completion<()> {
-        let (done, completion) = smol::channel::bounded(1);
-        self.send(
-            Op::MoveLane {
-                seq,
-                lane,
-                done: Some(done.clone()),
-            },
-            &done,
-        );
-        completion
+        self.request(Change::MoveLane { seq, lane }, |_| ())
     }
 
-    fn send<T>(&self, op: Op, done: &smol::channel::Sender<Result<T, StoreError>>) {
-        if self.ops.send(op).is_err() {
+    /// Records what a later delivery report needs (replacing an older record
+    /// under the same id).
+    pub fn record_dlr(&self, record: DlrRecord) -> Completion<()> {
+        self.request(Change::RecordDlr(record), |_| ())
+    }
+
+    /// Finds the record of the first of `keys` known for `smsc_id`; with
+    /// `take`, removes it (the report was final). Ordered after every change
+    /// queued before it, so a report racing its submission's record finds it.
+    pub fn find_dlr(
+        &self,
+        smsc_id: String,
+        keys: Vec<String>,
+        take: bool,
+    ) -> Completion<Option<DlrRecord>> {
+        self.request(
+            Change::FindDlr {
+                smsc_id,
+                keys,
+                take,
+            },
+            |reply| match reply {
+                Reply::Dlr(record) => record,
+                _ => None,
+            },
+        )
+    }
+
+    /// Queues a change; its completion is answered on the writer thread once
+    /// the batch holding the change committed.
+    fn request<T>(&self, change: Change, convert: fn(Reply) -> T) -> Completion<T> {
+        let (done, answer) = smol::channel::bounded(1);
+        if self
+            .ops
+            .send(Op {
+                change,
+                done: Some(done.clone()),
+            })
+            .is_err()
+        {
             let _ = done.try_send(Err(StoreError::WriterGone {
                 path: self.path.clone(),
             }));
+        }
+        Completion {
+            answer,
+            convert,
+            path: self.path.clone(),
         }
     }
 
@@ -434,92 +508,116 @@ fn write_loop(
 /// error), every operation in it is answered with the error and nothing of it
 /// is on disk: callers answer their clients with a temporary failure.
 fn commit_batch(connection: &mut Connection, batch: &mut Vec<Op>, path: &Path) {
-    let result = (|| -> Result<Vec<Vec<i64>>, rusqlite::Error> {
+    let result = (|| -> Result<Vec<Reply>, rusqlite::Error> {
         let transaction = connection.transaction()?;
-        let mut inserted = Vec::new();
-        {
-            let mut insert = transaction.prepare_cached(
-                "INSERT INTO messages (direction, lane, accepted_at, payload)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut delete = transaction.prepare_cached("DELETE FROM messages WHERE seq = ?1")?;
-            let mut defer = transaction
-                .prepare_cached("UPDATE messages SET not_before = ?2, tries = ?3 WHERE seq = ?1")?;
-            let mut move_lane =
-                transaction.prepare_cached("UPDATE messages SET lane = ?2 WHERE seq = ?1")?;
-            for op in batch.iter() {
-                match op {
-                    Op::Insert { messages, .. } => {
-                        let mut seqs = Vec::with_capacity(messages.len());
-                        for message in messages {
-                            insert.execute(params![
-                                message.direction.code(),
-                                message.lane,
-                                message.accepted_at,
-                                message.payload
-                            ])?;
-                            seqs.push(transaction.last_insert_rowid());
-                        }
-                        inserted.push(seqs);
-                    }
-                    Op::Delete { seqs, .. } => {
-                        for seq in seqs {
-                            delete.execute([seq])?;
-                        }
-                    }
-                    Op::Defer {
-                        seq,
-                        not_before,
-                        tries,
-                        ..
-                    } => {
-                        defer.execute(params![seq, not_before, tries])?;
-                    }
-                    Op::MoveLane { seq, lane, .. } => {
-                        move_lane.execute(params![seq, lane])?;
-                    }
-                }
-            }
+        let mut replies = Vec::with_capacity(batch.len());
+        for op in batch.iter() {
+            replies.push(apply(&transaction, &op.change)?);
         }
         transaction.commit()?;
-        Ok(inserted)
+        Ok(replies)
     })();
     match result {
-        Ok(inserted) => {
-            let mut inserted = inserted.into_iter();
-            for op in batch.drain(..) {
-                match op {
-                    Op::Insert { done, .. } => {
-                        let _ = done.try_send(Ok(inserted.next().unwrap_or_default()));
-                    }
-                    Op::Delete { done, .. }
-                    | Op::Defer { done, .. }
-                    | Op::MoveLane { done, .. } => {
-                        if let Some(done) = done {
-                            let _ = done.try_send(Ok(()));
-                        }
-                    }
+        Ok(replies) => {
+            for (op, reply) in batch.drain(..).zip(replies) {
+                if let Some(done) = op.done {
+                    let _ = done.try_send(Ok(reply));
                 }
             }
         }
         Err(source) => {
             for op in batch.drain(..) {
-                let error = sql_error(path, "committing", clone_sql_error(&source));
-                match op {
-                    Op::Insert { done, .. } => {
-                        let _ = done.try_send(Err(error));
-                    }
-                    Op::Delete { done, .. }
-                    | Op::Defer { done, .. }
-                    | Op::MoveLane { done, .. } => {
-                        if let Some(done) = done {
-                            let _ = done.try_send(Err(error));
-                        }
-                    }
+                if let Some(done) = op.done {
+                    let _ =
+                        done.try_send(Err(sql_error(path, "committing", clone_sql_error(&source))));
                 }
             }
         }
     }
+}
+
+fn apply(transaction: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::Result<Reply> {
+    Ok(match change {
+        Change::Insert(messages) => {
+            let mut insert = transaction.prepare_cached(
+                "INSERT INTO messages (direction, lane, accepted_at, payload) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut seqs = Vec::with_capacity(messages.len());
+            for message in messages {
+                insert.execute(params![
+                    message.direction.code(),
+                    message.lane,
+                    message.accepted_at,
+                    message.payload
+                ])?;
+                seqs.push(transaction.last_insert_rowid());
+            }
+            Reply::Seqs(seqs)
+        }
+        Change::Delete(seqs) => {
+            let mut delete = transaction.prepare_cached("DELETE FROM messages WHERE seq = ?1")?;
+            for seq in seqs {
+                delete.execute([seq])?;
+            }
+            Reply::Done
+        }
+        Change::Defer {
+            seq,
+            not_before,
+            tries,
+        } => {
+            transaction
+                .prepare_cached("UPDATE messages SET not_before = ?2, tries = ?3 WHERE seq = ?1")?
+                .execute(params![seq, not_before, tries])?;
+            Reply::Done
+        }
+        Change::MoveLane { seq, lane } => {
+            transaction
+                .prepare_cached("UPDATE messages SET lane = ?2 WHERE seq = ?1")?
+                .execute(params![seq, lane])?;
+            Reply::Done
+        }
+        Change::RecordDlr(record) => {
+            transaction
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO dlr (smsc_id, key, created_at, payload) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![record.smsc_id, record.key, record.created_at, record.payload])?;
+            Reply::Done
+        }
+        Change::FindDlr {
+            smsc_id,
+            keys,
+            take,
+        } => {
+            let mut find = transaction.prepare_cached(
+                "SELECT created_at, payload FROM dlr WHERE smsc_id = ?1 AND key = ?2",
+            )?;
+            let mut found = None;
+            for key in keys {
+                let row = find
+                    .query_row(params![smsc_id, key], |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+                    })
+                    .optional()?;
+                if let Some((created_at, payload)) = row {
+                    found = Some(DlrRecord {
+                        smsc_id: smsc_id.clone(),
+                        key: key.clone(),
+                        created_at,
+                        payload,
+                    });
+                    break;
+                }
+            }
+            if *take && let Some(record) = &found {
+                transaction
+                    .prepare_cached("DELETE FROM dlr WHERE smsc_id = ?1 AND key = ?2")?
+                    .execute(params![record.smsc_id, record.key])?;
+            }
+            Reply::Dlr(found)
+        }
+    })
 }
 
 /// rusqlite errors are not `Clone`; every waiter of a failed batch gets the
@@ -556,9 +654,7 @@ mod tests {
     }
 
     fn wait<T>(completion: Completion<T>) -> T {
-        smol::block_on(completion.recv())
-            .expect("writer answered")
-            .expect("operation committed")
+        completion.wait_blocking().expect("operation committed")
     }
 
     #[test]
@@ -632,5 +728,26 @@ mod tests {
             stats.commits < stats.operations,
             "2000 inserts queued at once must share transactions: {stats:?}"
         );
+    }
+
+    fn record(key: &str) -> DlrRecord {
+        DlrRecord {
+            smsc_id: "a".into(),
+            key: key.into(),
+            created_at: 1,
+            payload: key.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_dlr_record_is_found_by_any_of_its_candidate_keys_and_taken_once() {
+        let (_dir, store) = temp_store();
+        store.record_dlr(record("1a2b")).detach();
+        // Queued behind the record: the writer sees it even before a commit.
+        let found = wait(store.find_dlr("a".into(), vec!["6699".into(), "1a2b".into()], false));
+        assert_eq!(found.map(|r| r.key), Some("1a2b".to_owned()));
+        assert!(wait(store.find_dlr("b".into(), vec!["1a2b".into()], false)).is_none());
+        assert!(wait(store.find_dlr("a".into(), vec!["1a2b".into()], true)).is_some());
+        assert!(wait(store.find_dlr("a".into(), vec!["1a2b".into()], true)).is_none());
     }
 }

@@ -63,7 +63,21 @@ impl BoxProcess {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let path = binary_path(binary)?;
+        BoxProcess::spawn_program(binary, &binary_path(binary)?, args, dir)
+    }
+
+    /// Like [`BoxProcess::spawn`] for a program outside the workspace (Kannel's
+    /// own boxes and tools), named `name` in messages and capture files.
+    pub fn spawn_program<I, S>(
+        binary: &str,
+        path: &Path,
+        args: I,
+        dir: &Path,
+    ) -> Result<BoxProcess, HarnessError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let output = dir.join(format!("{binary}.out"));
         let out = OpenOptions::new()
             .create(true)
@@ -74,7 +88,7 @@ impl BoxProcess {
             .try_clone()
             .map_err(|source| HarnessError::io("duplicating the capture file", source))?;
         let parent = std::process::id() as libc::pid_t;
-        let mut command = Command::new(&path);
+        let mut command = Command::new(path);
         command
             .args(args)
             .current_dir(dir)

@@ -23,8 +23,12 @@
 //! | [`ports`] | free loopback ports, held with a lock file against parallel tests |
 //! | [`conf_writer`] | `.conf` text from groups, and the default gateway configuration |
 //! | [`gateway`] | starting, waiting for, signalling and stopping the boxes |
+//! | [`box_client`] | a box speaking Kannel's box protocol to bearerbox |
+//! | [`fake_client`] | a client of the `fake` SMSC link, like Kannel's `fakesmsc` |
 
+pub mod box_client;
 pub mod conf_writer;
+pub mod fake_client;
 pub mod gateway;
 pub mod ports;
 
@@ -59,6 +63,8 @@ pub enum HarnessError {
     Signal(nix::Error),
     #[error("not an HTTP response: {0:?}")]
     BadResponse(String),
+    #[error("protocol: {0}")]
+    Protocol(String),
 }
 
 // A test that returns an error prints it with `Debug`: show the message

@@ -14,9 +14,15 @@
 //! # Layout
 //! - `fake_line`: the line protocol of Kannel's `fakesmsc` (pure).
 //! - `fake`: the `fake` driver, listening for a `fakesmsc` client.
+//! - `loopback`: Kannel's `loopback`, every MT back as an MO.
+//! - `sim`: ours, a simulated SMSC inside bearerbox.
+//! - `smpp`: the SMPP 3.4 protocol, sans-I/O (PDU codec, TLVs, times, statuses).
 
 pub mod fake;
 pub mod fake_line;
+pub mod loopback;
+pub mod sim;
+pub mod smpp;
 
 use box_protocol::message::Sms;
 

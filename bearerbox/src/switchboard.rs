@@ -1,0 +1,864 @@
+//! The switchboard: where messages from boxes meet the SMSC links, and MO
+//! messages and delivery reports from the links meet the boxes.
+//!
+//! ```text
+//!  box ──sms──▶ accept_mt ──▶ store (commit) ──▶ ack to box
+//!                                  │
+//!                  dispatch ◀──────┘ lanes (windows of the store)
+//!                     │
+//!                     ▼
+//!        link driver ──LinkEvent──▶ on_link_event ──▶ delete / defer / DLR record
+//!                                        │ MO, reports
+//!                                        ▼
+//!                                  store (ToBox lanes) ──▶ dispatch to boxes ──ack──▶ delete
+//! ```
+//!
+//! One task's state: the switchboard lives in an `Rc<RefCell<_>>` on
+//! bearerbox's single-threaded executor, and no borrow is ever held across
+//! an `.await` (every await point — a store commit — drops it first).
+//!
+//! What the store holds decides what survives a crash: an MT is acked to its
+//! box only after its commit, and leaves the store only when its link
+//! accepted it or it failed for good; an MO or report leaves only when a box
+//! acked it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use box_protocol::message::{AckStatus, Msg, Sms, SmsType};
+use smol::channel::Sender;
+use uuid::Uuid;
+
+use crate::clock::unix_now;
+use crate::dlr::DlrEvent;
+use crate::lane::{Lane, Queued, WINDOW};
+use crate::router::{self, LinkState};
+use crate::settings::{LinkSettings, Settings};
+use crate::smsc::{LinkEvent, Submission};
+use crate::store::{Direction, DlrRecord, NewMessage, Store, StoredMessage};
+
+/// The lane of MO messages and reports for any box without an smsbox-id.
+const ANY_BOX: &str = "box:";
+
+pub type Shared = Rc<RefCell<Switchboard>>;
+
+/// What bearerbox is doing, as the admin interface moves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Running,
+    /// No new MT accepted from boxes (answered with a temporary failure).
+    Suspended,
+    /// No MO taken from the links.
+    Isolated,
+    /// Finishing what is in flight; nothing new is taken.
+    ShuttingDown,
+}
+
+/// A link as the switchboard sees it.
+pub struct Link {
+    pub settings: LinkSettings,
+    pub state: LinkState,
+    pub submit: Sender<Submission>,
+    /// Submitted and not yet answered, by store seq.
+    in_flight: HashMap<i64, (String, Queued)>,
+    pub sent: u64,
+    pub failed: u64,
+    pub received: u64,
+}
+
+/// A connected box.
+pub struct BoxConn {
+    pub id: u64,
+    /// Its smsbox-id, once it identified.
+    pub smsbox_id: Option<String>,
+    /// Kannel sends MO only to boxes that identified or sent an sms.
+    pub routable: bool,
+    pub outbox: Sender<Msg>,
+    /// Sent and not yet acked, by message id.
+    pending: HashMap<Uuid, (String, Queued)>,
+    pub peer: String,
+}
+
+pub struct Switchboard {
+    pub settings: Settings,
+    pub store: Store,
+    pub links: Vec<Link>,
+    lanes: HashMap<String, Lane>,
+    box_lanes: HashMap<String, Lane>,
+    pub boxes: Vec<BoxConn>,
+    next_box: u64,
+    box_cursor: usize,
+    pub lifecycle: Lifecycle,
+    /// MT messages in the store.
+    pub queued_mt: usize,
+    wake: Sender<()>,
+}
+
+/// Why the MT of a box was answered as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acceptance {
+    Accepted,
+    Queued,
+    NotRoutable,
+    TryLater,
+}
+
+impl Acceptance {
+    pub fn ack_status(self) -> AckStatus {
+        match self {
+            Acceptance::Accepted => AckStatus::Success,
+            Acceptance::Queued => AckStatus::Buffered,
+            Acceptance::NotRoutable => AckStatus::Failed,
+            Acceptance::TryLater => AckStatus::FailedTmp,
+        }
+    }
+}
+
+/// The lane of an MT message is its candidate links, best first.
+fn mt_lane(candidates: &[usize]) -> String {
+    let ids: Vec<String> = candidates.iter().map(usize::to_string).collect();
+    format!("smsc:{}", ids.join(","))
+}
+
+fn parse_mt_lane(lane: &str, links: usize) -> Option<Vec<usize>> {
+    let list = lane.strip_prefix("smsc:")?;
+    if list.is_empty() {
+        return Some(Vec::new());
+    }
+    list.split(',')
+        .map(|item| item.parse::<usize>().ok().filter(|&index| index < links))
+        .collect()
+}
+
+fn decode(stored: StoredMessage) -> Option<Queued> {
+    match Msg::decode(&stored.payload) {
+        Ok(Msg::Sms(sms)) => Some(Queued {
+            seq: stored.seq,
+            sms,
+            tries: stored.tries,
+            not_before: stored.not_before,
+            accepted_at: stored.accepted_at,
+        }),
+        Ok(other) => {
+            log::error!(
+                "store: message {} is a {}, not an sms; skipped",
+                stored.seq,
+                other.type_name()
+            );
+            None
+        }
+        Err(error) => {
+            log::error!(
+                "store: message {} cannot be decoded ({error}); skipped",
+                stored.seq
+            );
+            None
+        }
+    }
+}
+
+fn text(bytes: &Option<Vec<u8>>) -> String {
+    String::from_utf8_lossy(bytes.as_deref().unwrap_or_default()).into_owned()
+}
+
+impl Switchboard {
+    pub fn new(
+        settings: Settings,
+        store: Store,
+        submits: Vec<Sender<Submission>>,
+        wake: Sender<()>,
+    ) -> Switchboard {
+        let links = settings
+            .links
+            .iter()
+            .cloned()
+            .zip(submits)
+            .map(|(settings, submit)| Link {
+                state: LinkState {
+                    online: false,
+                    stopped: settings.dead_start,
+                    load: 0,
+                },
+                settings,
+                submit,
+                in_flight: HashMap::new(),
+                sent: 0,
+                failed: 0,
+                received: 0,
+            })
+            .collect();
+        Switchboard {
+            settings,
+            store,
+            links,
+            lanes: HashMap::new(),
+            box_lanes: HashMap::new(),
+            boxes: Vec::new(),
+            next_box: 1,
+            box_cursor: 0,
+            lifecycle: Lifecycle::Running,
+            queued_mt: 0,
+            wake,
+        }
+    }
+
+    /// Finds the lanes the store holds from an earlier run.
+    pub fn resume(&mut self) -> Result<(usize, usize), crate::store::StoreError> {
+        let mut mt = 0;
+        let mut mo = 0;
+        for status in self.store.lanes()? {
+            match status.direction {
+                Direction::ToSmsc => {
+                    mt += status.count as usize;
+                    self.lanes.entry(status.lane).or_default();
+                }
+                Direction::ToBox => {
+                    mo += status.count as usize;
+                    self.box_lanes.entry(status.lane).or_default();
+                }
+            }
+        }
+        self.queued_mt = mt;
+        self.poke();
+        Ok((mt, mo))
+    }
+
+    fn poke(&self) {
+        let _ = self.wake.try_send(());
+    }
+
+    fn states(&self) -> Vec<LinkState> {
+        self.links.iter().map(|link| link.state).collect()
+    }
+
+    // ---- MT from boxes -------------------------------------------------
+
+    /// Decides what to do with an MT from a box, before it is stored.
+    fn plan_mt(&self, sms: &mut Sms, now: i64) -> Result<String, Acceptance> {
+        if self.lifecycle != Lifecycle::Running && self.lifecycle != Lifecycle::Isolated {
+            return Err(Acceptance::TryLater);
+        }
+        let receiver = text(&sms.receiver);
+        if receiver.trim().is_empty() {
+            return Err(Acceptance::NotRoutable);
+        }
+        if sms
+            .validity
+            .is_some_and(|validity| i64::from(validity) < now)
+        {
+            return Err(Acceptance::NotRoutable);
+        }
+        let receiver = self.settings.unified_prefix.normalise(receiver.trim());
+        sms.receiver = Some(receiver.clone().into_bytes());
+        let hint = sms
+            .smsc_id
+            .as_ref()
+            .map(|id| String::from_utf8_lossy(id).into_owned());
+        let rules: Vec<_> = self
+            .links
+            .iter()
+            .map(|link| link.settings.rules.clone())
+            .collect();
+        let candidates = router::candidates(&rules, &self.states(), hint.as_deref(), &receiver);
+        if candidates.is_empty() {
+            return Err(Acceptance::NotRoutable);
+        }
+        if self.queued_mt >= self.settings.outgoing_queue_limit {
+            return Err(Acceptance::TryLater);
+        }
+        Ok(mt_lane(&candidates))
+    }
+
+    fn any_online(&self, lane: &str) -> bool {
+        parse_mt_lane(lane, self.links.len())
+            .unwrap_or_default()
+            .iter()
+            .any(|&index| self.links[index].state.online)
+    }
+
+    /// Takes an MT from a box: routes it, commits it, says what to answer.
+    pub async fn accept_mt(shared: &Shared, mut sms: Sms) -> Acceptance {
+        let now = unix_now();
+        let (lane, store) = {
+            let board = shared.borrow();
+            match board.plan_mt(&mut sms, now) {
+                Ok(lane) => (lane, board.store.clone()),
+                Err(refusal) => return refusal,
+            }
+        };
+        if sms.time.is_none() {
+            sms.time = Some(now as i32);
+        }
+        let message = NewMessage {
+            direction: Direction::ToSmsc,
+            lane: lane.clone(),
+            accepted_at: now,
+            payload: Msg::Sms(sms).to_bytes(),
+        };
+        match store.insert(vec![message]).wait().await {
+            Ok(_) => {
+                let mut board = shared.borrow_mut();
+                board.queued_mt += 1;
+                let online = board.any_online(&lane);
+                board.lanes.entry(lane).or_default().exhausted = false;
+                board.poke();
+                if online {
+                    Acceptance::Accepted
+                } else {
+                    Acceptance::Queued
+                }
+            }
+            Err(error) => {
+                log::error!("{error}; the box is told to try again");
+                Acceptance::TryLater
+            }
+        }
+    }
+
+    // ---- dispatching -----------------------------------------------------
+
+    /// Moves what can move: MT to links, MO and reports to boxes. Returns the
+    /// earliest time a deferred message waits for.
+    pub fn dispatch(&mut self) -> Option<i64> {
+        let now = unix_now();
+        let mut next_due = None;
+        let lane_names: Vec<String> = self.lanes.keys().cloned().collect();
+        for name in lane_names {
+            if let Some(due) = self.dispatch_mt_lane(&name, now) {
+                next_due = Some(next_due.map_or(due, |d: i64| d.min(due)));
+            }
+        }
+        let box_lane_names: Vec<String> = self.box_lanes.keys().cloned().collect();
+        for name in box_lane_names {
+            self.dispatch_box_lane(&name, now);
+        }
+        next_due
+    }
+
+    fn refill(&mut self, direction: Direction, name: &str, now: i64) {
+        let lanes = match direction {
+            Direction::ToSmsc => &mut self.lanes,
+            Direction::ToBox => &mut self.box_lanes,
+        };
+        let Some(lane) = lanes.get_mut(name) else {
+            return;
+        };
+        if !lane.wants_refill() {
+            return;
+        }
+        let limit = lane.room();
+        match self.store.read_lane(direction, name, lane.cursor, limit) {
+            Ok(rows) => {
+                let complete = rows.len() < limit;
+                // The cursor must pass rows that fail to decode too.
+                if let Some(last) = rows.last() {
+                    lane.cursor = lane.cursor.max(last.seq);
+                }
+                let messages = rows.into_iter().filter_map(decode).collect();
+                lane.refilled(messages, complete, now);
+            }
+            Err(error) => log::error!("{error}"),
+        }
+    }
+
+    fn dispatch_mt_lane(&mut self, name: &str, now: i64) -> Option<i64> {
+        self.refill(Direction::ToSmsc, name, now);
+        let candidates = parse_mt_lane(name, self.links.len());
+        let rules: Vec<_> = self
+            .links
+            .iter()
+            .map(|link| link.settings.rules.clone())
+            .collect();
+        let lane = self.lanes.get_mut(name)?;
+        let next_due = lane.release_due(now);
+        while let Some(front) = lane.window.front() {
+            let message_candidates = match &candidates {
+                Some(candidates) => candidates.clone(),
+                // A lane from an older configuration: route each message anew.
+                None => {
+                    let states: Vec<LinkState> = self.links.iter().map(|link| link.state).collect();
+                    let hint = front
+                        .sms
+                        .smsc_id
+                        .as_ref()
+                        .map(|id| String::from_utf8_lossy(id).into_owned());
+                    router::candidates(&rules, &states, hint.as_deref(), &text(&front.sms.receiver))
+                }
+            };
+            if message_candidates.is_empty() {
+                let Some(message) = lane.window.pop_front() else {
+                    break;
+                };
+                log::warn!(
+                    "message {} has no SMSC any more: failed for good",
+                    message.sms.id
+                );
+                self.store.delete(vec![message.seq]).detach();
+                self.queued_mt = self.queued_mt.saturating_sub(1);
+                let sms = message.sms.clone();
+                self.report_locally(&sms, DlrEvent::SmscNack, "NACK/No route", None);
+                return next_due;
+            }
+            let states: Vec<LinkState> = self.links.iter().map(|link| link.state).collect();
+            let links = &self.links;
+            let Some(index) = router::pick(&rules, &states, &message_candidates, |index| {
+                links
+                    .get(index)
+                    .is_some_and(|link| link.in_flight.len() < link.settings.max_pending)
+            }) else {
+                break;
+            };
+            let Some(message) = lane.window.pop_front() else {
+                break;
+            };
+            let link = &mut self.links[index];
+            let submission = Submission {
+                token: message.seq,
+                sms: message.sms.clone(),
+            };
+            if link.submit.try_send(submission).is_err() {
+                lane.window.push_front(message);
+                break;
+            }
+            link.state.load += 1;
+            link.in_flight
+                .insert(message.seq, (name.to_owned(), message));
+        }
+        next_due
+    }
+
+    // ---- events from links -------------------------------------------------
+
+    pub async fn on_link_event(shared: &Shared, index: usize, event: LinkEvent) {
+        match event {
+            LinkEvent::Online => {
+                let mut board = shared.borrow_mut();
+                if let Some(link) = board.links.get_mut(index) {
+                    log::info!("SMSC {} is online", link.settings.rules.smsc_id);
+                    link.state.online = true;
+                }
+                board.poke();
+            }
+            LinkEvent::Offline { reason } => {
+                let mut board = shared.borrow_mut();
+                let Some(link) = board.links.get_mut(index) else {
+                    return;
+                };
+                log::warn!("SMSC {} is offline: {reason}", link.settings.rules.smsc_id);
+                link.state.online = false;
+                link.state.load = 0;
+                let unanswered: Vec<(String, Queued)> =
+                    link.in_flight.drain().map(|(_, v)| v).collect();
+                for (lane, message) in unanswered.into_iter().rev() {
+                    board.lanes.entry(lane).or_default().put_back(message);
+                }
+                board.poke();
+            }
+            LinkEvent::Accepted { token, foreign_id } => {
+                let Some((message, smsc_id, id_forms)) = shared.borrow_mut().finish(index, token)
+                else {
+                    return;
+                };
+                let store = shared.borrow().store.clone();
+                store.delete(vec![token]).detach();
+                {
+                    let mut board = shared.borrow_mut();
+                    board.queued_mt = board.queued_mt.saturating_sub(1);
+                    if let Some(link) = board.links.get_mut(index) {
+                        link.sent += 1;
+                    }
+                }
+                let mask = message.sms.dlr_mask;
+                if DlrEvent::SmscAck.wanted_by(mask) {
+                    shared.borrow_mut().report_locally(
+                        &message.sms,
+                        DlrEvent::SmscAck,
+                        "ACK/",
+                        Some(&smsc_id),
+                    );
+                }
+                let wants_final = [
+                    DlrEvent::Delivered,
+                    DlrEvent::Undelivered,
+                    DlrEvent::Buffered,
+                ]
+                .iter()
+                .any(|event| event.wanted_by(mask));
+                if let (true, Some(foreign_id)) = (wants_final, foreign_id) {
+                    store
+                        .record_dlr(DlrRecord {
+                            smsc_id,
+                            key: id_forms.submit_key(&foreign_id),
+                            created_at: unix_now(),
+                            payload: Msg::Sms(message.sms).to_bytes(),
+                        })
+                        .detach();
+                }
+                shared.borrow().poke();
+            }
+            LinkEvent::FailedTemporarily { token, reason } => {
+                let mut board = shared.borrow_mut();
+                let Some(link) = board.links.get_mut(index) else {
+                    return;
+                };
+                let Some((lane, mut message)) = link.in_flight.remove(&token) else {
+                    return;
+                };
+                link.state.load = link.state.load.saturating_sub(1);
+                message.tries += 1;
+                let exhausted = board
+                    .settings
+                    .resend_retry
+                    .is_some_and(|limit| message.tries > limit);
+                if exhausted {
+                    log::warn!(
+                        "message {} failed {} times ({reason}): given up",
+                        message.sms.id,
+                        message.tries
+                    );
+                    board.store.delete(vec![message.seq]).detach();
+                    board.queued_mt = board.queued_mt.saturating_sub(1);
+                    let smsc_id = board
+                        .links
+                        .get(index)
+                        .map(|link| link.settings.rules.smsc_id.clone());
+                    board.report_locally(
+                        &message.sms,
+                        DlrEvent::SmscNack,
+                        "NACK/Retries Exceeded",
+                        smsc_id.as_deref(),
+                    );
+                } else {
+                    message.not_before = unix_now() + board.settings.resend_freq;
+                    log::info!(
+                        "message {} failed temporarily ({reason}); retry {} at {}",
+                        message.sms.id,
+                        message.tries,
+                        message.not_before
+                    );
+                    board
+                        .store
+                        .defer(message.seq, message.not_before, message.tries)
+                        .detach();
+                    board.lanes.entry(lane).or_default().deferred.push(message);
+                }
+                board.poke();
+            }
+            LinkEvent::FailedPermanently { token, reason } => {
+                let mut board = shared.borrow_mut();
+                let Some(link) = board.links.get_mut(index) else {
+                    return;
+                };
+                let Some((_, message)) = link.in_flight.remove(&token) else {
+                    return;
+                };
+                link.state.load = link.state.load.saturating_sub(1);
+                link.failed += 1;
+                log::warn!("message {} failed for good: {reason}", message.sms.id);
+                board.store.delete(vec![message.seq]).detach();
+                board.queued_mt = board.queued_mt.saturating_sub(1);
+                let smsc_id = board
+                    .links
+                    .get(index)
+                    .map(|link| link.settings.rules.smsc_id.clone());
+                board.report_locally(
+                    &message.sms,
+                    DlrEvent::SmscNack,
+                    &format!("NACK/{reason}"),
+                    smsc_id.as_deref(),
+                );
+                board.poke();
+            }
+            LinkEvent::Received(sms) => {
+                if shared.borrow().lifecycle == Lifecycle::Isolated {
+                    log::info!("isolated: MO from link {index} dropped before it was taken");
+                    return;
+                }
+                if let Some(link) = shared.borrow_mut().links.get_mut(index) {
+                    link.received += 1;
+                }
+                Switchboard::to_boxes(shared, *sms).await;
+            }
+            LinkEvent::Report {
+                foreign_id,
+                event,
+                text: receipt,
+            } => {
+                let (store, smsc_id, keys) = {
+                    let board = shared.borrow();
+                    let Some(link) = board.links.get(index) else {
+                        return;
+                    };
+                    let keys = link.settings.id_forms.receipt_keys(&foreign_id);
+                    (
+                        board.store.clone(),
+                        link.settings.rules.smsc_id.clone(),
+                        keys,
+                    )
+                };
+                match store
+                    .find_dlr(smsc_id.clone(), keys, event.is_final())
+                    .wait()
+                    .await
+                {
+                    Ok(Some(record)) => {
+                        if let Ok(Msg::Sms(mt)) = Msg::decode(&record.payload)
+                            && event.wanted_by(mt.dlr_mask)
+                        {
+                            let mut report =
+                                report_for(&mt, event, receipt.unwrap_or_default(), Some(&smsc_id));
+                            report.foreign_id = Some(foreign_id.into_bytes());
+                            Switchboard::to_boxes(shared, report).await;
+                        }
+                    }
+                    Ok(None) => log::warn!(
+                        "SMSC {smsc_id}: delivery report for unknown message id '{foreign_id}' ignored"
+                    ),
+                    Err(error) => log::error!("{error}"),
+                }
+            }
+        }
+    }
+
+    fn finish(
+        &mut self,
+        index: usize,
+        token: i64,
+    ) -> Option<(Queued, String, crate::foreign_id::IdForms)> {
+        let link = self.links.get_mut(index)?;
+        let (_, message) = link.in_flight.remove(&token)?;
+        link.state.load = link.state.load.saturating_sub(1);
+        Some((
+            message,
+            link.settings.rules.smsc_id.clone(),
+            link.settings.id_forms,
+        ))
+    }
+
+    /// A report bearerbox makes itself (SMSC ack, refusal, expiry): queued
+    /// for the boxes in the background.
+    fn report_locally(&mut self, mt: &Sms, event: DlrEvent, text: &str, smsc_id: Option<&str>) {
+        if !event.wanted_by(mt.dlr_mask) {
+            return;
+        }
+        let report = report_for(mt, event, text.as_bytes().to_vec(), smsc_id);
+        let lane = self.box_lane_for(&report);
+        let store = self.store.clone();
+        let message = NewMessage {
+            direction: Direction::ToBox,
+            lane: lane.clone(),
+            accepted_at: unix_now(),
+            payload: Msg::Sms(report).to_bytes(),
+        };
+        self.box_lanes.entry(lane).or_default().exhausted = false;
+        // The commit is ordered before the next refill's read by the writer.
+        store.insert(vec![message]).detach();
+        self.poke();
+    }
+
+    // ---- MO and reports to boxes ---------------------------------------------
+
+    fn box_lane_for(&self, sms: &Sms) -> String {
+        if let Some(id) = sms.boxc_id.as_ref().filter(|id| !id.is_empty()) {
+            return format!("box:{}", String::from_utf8_lossy(id));
+        }
+        let smsc_id = text(&sms.smsc_id);
+        let receiver = text(&sms.receiver);
+        let routes = &self.settings.box_routes;
+        let by = |shortcode: bool, smsc: bool| {
+            routes.iter().find(|route| {
+                let short_ok = route.shortcodes.contains(&receiver);
+                let smsc_ok = route.smsc_ids.contains(&smsc_id);
+                match (shortcode, smsc) {
+                    (true, true) => short_ok && smsc_ok,
+                    (true, false) => short_ok && route.smsc_ids.is_empty(),
+                    _ => smsc_ok && route.shortcodes.is_empty(),
+                }
+            })
+        };
+        match by(true, true)
+            .or_else(|| by(true, false))
+            .or_else(|| by(false, true))
+        {
+            Some(route) => format!("box:{}", route.smsbox_id),
+            None => ANY_BOX.to_owned(),
+        }
+    }
+
+    /// Commits an MO or a report for the boxes; returns once it is on disk.
+    pub async fn to_boxes(shared: &Shared, sms: Sms) -> bool {
+        let (lane, store) = {
+            let board = shared.borrow();
+            (board.box_lane_for(&sms), board.store.clone())
+        };
+        let message = NewMessage {
+            direction: Direction::ToBox,
+            lane: lane.clone(),
+            accepted_at: unix_now(),
+            payload: Msg::Sms(sms).to_bytes(),
+        };
+        match store.insert(vec![message]).wait().await {
+            Ok(_) => {
+                let mut board = shared.borrow_mut();
+                board.box_lanes.entry(lane).or_default().exhausted = false;
+                board.poke();
+                true
+            }
+            Err(error) => {
+                log::error!("{error}");
+                false
+            }
+        }
+    }
+
+    fn dispatch_box_lane(&mut self, name: &str, now: i64) {
+        self.refill(Direction::ToBox, name, now);
+        let max_pending = self.settings.smsbox_max_pending;
+        let wanted_id = name
+            .strip_prefix("box:")
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned);
+        let Some(lane) = self.box_lanes.get_mut(name) else {
+            return;
+        };
+        lane.release_due(now);
+        while !lane.window.is_empty() {
+            let count = self.boxes.len();
+            let chosen = (0..count)
+                .map(|offset| (self.box_cursor + offset) % count)
+                .find(|&i| {
+                    let conn = &self.boxes[i];
+                    let fits = match &wanted_id {
+                        Some(id) => conn.smsbox_id.as_deref() == Some(id.as_str()),
+                        None => conn.routable && conn.smsbox_id.is_none(),
+                    };
+                    fits && conn.pending.len() < max_pending
+                });
+            let Some(i) = chosen else { break };
+            self.box_cursor = i + 1;
+            let Some(message) = lane.window.pop_front() else {
+                break;
+            };
+            let conn = &mut self.boxes[i];
+            if conn.outbox.try_send(Msg::Sms(message.sms.clone())).is_err() {
+                lane.window.push_front(message);
+                break;
+            }
+            conn.pending
+                .insert(message.sms.id, (name.to_owned(), message));
+        }
+    }
+
+    // ---- box connections -------------------------------------------------------
+
+    pub fn add_box(&mut self, outbox: Sender<Msg>, peer: String) -> u64 {
+        let id = self.next_box;
+        self.next_box += 1;
+        self.boxes.push(BoxConn {
+            id,
+            smsbox_id: None,
+            routable: false,
+            outbox,
+            pending: HashMap::new(),
+            peer,
+        });
+        id
+    }
+
+    pub fn identify(&mut self, id: u64, smsbox_id: Option<String>) {
+        if let Some(conn) = self.boxes.iter_mut().find(|conn| conn.id == id) {
+            conn.smsbox_id = smsbox_id.filter(|id| !id.is_empty());
+            conn.routable = true;
+            log::info!(
+                "box {} identified as {}",
+                conn.peer,
+                conn.smsbox_id.as_deref().unwrap_or("(no smsbox-id)")
+            );
+        }
+        self.poke();
+    }
+
+    pub fn mark_routable(&mut self, id: u64) {
+        if let Some(conn) = self
+            .boxes
+            .iter_mut()
+            .find(|conn| conn.id == id && !conn.routable)
+        {
+            conn.routable = true;
+            self.poke();
+        }
+    }
+
+    /// A box answered an MO or report we sent it.
+    pub fn box_ack(&mut self, id: u64, message_id: Uuid, status: AckStatus) {
+        let Some(conn) = self.boxes.iter_mut().find(|conn| conn.id == id) else {
+            return;
+        };
+        let Some((lane, message)) = conn.pending.remove(&message_id) else {
+            log::debug!("box {}: ack for unknown message {message_id}", conn.peer);
+            return;
+        };
+        match status {
+            AckStatus::FailedTmp => {
+                self.box_lanes.entry(lane).or_default().put_back(message);
+            }
+            AckStatus::Failed => {
+                log::warn!(
+                    "box {} refused message {message_id} for good: dropped",
+                    conn.peer
+                );
+                self.store.delete(vec![message.seq]).detach();
+            }
+            _ => self.store.delete(vec![message.seq]).detach(),
+        }
+        self.poke();
+    }
+
+    /// A box went away: what it had not acked goes to the others.
+    pub fn remove_box(&mut self, id: u64) {
+        let Some(position) = self.boxes.iter().position(|conn| conn.id == id) else {
+            return;
+        };
+        let conn = self.boxes.remove(position);
+        for (lane, message) in conn.pending.into_values() {
+            self.box_lanes.entry(lane).or_default().put_back(message);
+        }
+        self.poke();
+    }
+
+    /// Messages in the store per lane direction, for status.
+    pub fn window_total(&self) -> usize {
+        self.lanes.values().map(Lane::held).sum::<usize>()
+            + self.box_lanes.values().map(Lane::held).sum::<usize>()
+    }
+}
+
+/// The report a box gets for `mt`, as Kannel builds it: the MT's addresses
+/// and callback, the event as `dlr_mask`, a fresh id.
+fn report_for(mt: &Sms, event: DlrEvent, text: Vec<u8>, smsc_id: Option<&str>) -> Sms {
+    let mut meta = mt.meta_data.clone().unwrap_or_default();
+    let mask = mt.dlr_mask.unwrap_or(-1);
+    meta.extend_from_slice(format!("?orig_msg?dlr_mask={mask}&id={}&", mt.id).as_bytes());
+    Sms {
+        sender: mt.sender.clone(),
+        receiver: mt.receiver.clone(),
+        msgdata: Some(text),
+        time: Some(unix_now() as i32),
+        smsc_id: smsc_id
+            .map(|id| id.as_bytes().to_vec())
+            .or_else(|| mt.smsc_id.clone()),
+        service: mt.service.clone(),
+        account: mt.account.clone(),
+        sms_type: Some(SmsType::ReportMo),
+        dlr_mask: Some(event.bit()),
+        dlr_url: mt.dlr_url.clone(),
+        boxc_id: mt.boxc_id.clone(),
+        binfo: mt.binfo.clone(),
+        meta_data: Some(meta),
+        ..Sms::undefined(Uuid::new_v4())
+    }
+}
+
+/// The window size, for the benchmarks' memory arithmetic.
+pub const LANE_WINDOW: usize = WINDOW;
