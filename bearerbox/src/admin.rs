@@ -19,6 +19,7 @@ pub fn banner() -> String {
 
 /// Serves one admin connection: one request, one answer.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    _board: crate::switchboard::Shared,
     mut stream: S,
     peer: SocketAddr,
 ) -> io::Result<()> {

@@ -171,7 +171,10 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<(
         .detach();
 
     smol::block_on(executor.run(async {
-        let admin_loop = accept_loop(&executor, admin, "admin", admin::serve);
+        let admin_board = shared.clone();
+        let admin_loop = accept_loop(&executor, admin, "admin", move |stream, peer| {
+            admin::serve(admin_board.clone(), stream, peer)
+        });
         let box_loop = async {
             match boxes {
                 Some(boxes) => {

@@ -61,10 +61,12 @@ pub struct Link {
     pub state: LinkState,
     pub submit: Sender<Submission>,
     /// Submitted and not yet answered, by store seq.
-    in_flight: HashMap<i64, (String, Queued)>,
+    pub(crate) in_flight: HashMap<i64, (String, Queued)>,
     pub sent: u64,
     pub failed: u64,
     pub received: u64,
+    /// Unix seconds when it last came online.
+    pub online_since: Option<i64>,
 }
 
 /// A connected box.
@@ -76,23 +78,33 @@ pub struct BoxConn {
     pub routable: bool,
     pub outbox: Sender<Msg>,
     /// Sent and not yet acked, by message id.
-    pending: HashMap<Uuid, (String, Queued)>,
+    pub(crate) pending: HashMap<Uuid, (String, Queued)>,
     pub peer: String,
+    /// Unix seconds when it connected.
+    pub connected_at: i64,
 }
 
 pub struct Switchboard {
     pub settings: Settings,
     pub store: Store,
     pub links: Vec<Link>,
-    lanes: HashMap<String, Lane>,
-    box_lanes: HashMap<String, Lane>,
+    pub(crate) lanes: HashMap<String, Lane>,
+    pub(crate) box_lanes: HashMap<String, Lane>,
     pub boxes: Vec<BoxConn>,
-    next_box: u64,
-    box_cursor: usize,
+    pub(crate) next_box: u64,
+    pub(crate) box_cursor: usize,
     pub lifecycle: Lifecycle,
+    /// Unix seconds at start, for uptimes.
+    pub started_at: i64,
+    /// MT messages taken from boxes, MO and reports taken from links.
+    pub mt_received: u64,
+    pub mo_received: u64,
+    pub reports_received: u64,
+    /// MO and reports acked by boxes.
+    pub to_boxes_done: u64,
     /// MT messages in the store.
     pub queued_mt: usize,
-    wake: Sender<()>,
+    pub(crate) wake: Sender<()>,
 }
 
 /// Why the MT of a box was answered as it was.
@@ -186,6 +198,7 @@ impl Switchboard {
                 sent: 0,
                 failed: 0,
                 received: 0,
+                online_since: None,
             })
             .collect();
         Switchboard {
@@ -198,6 +211,11 @@ impl Switchboard {
             next_box: 1,
             box_cursor: 0,
             lifecycle: Lifecycle::Running,
+            started_at: unix_now(),
+            mt_received: 0,
+            mo_received: 0,
+            reports_received: 0,
+            to_boxes_done: 0,
             queued_mt: 0,
             wake,
         }
@@ -224,7 +242,7 @@ impl Switchboard {
         Ok((mt, mo))
     }
 
-    fn poke(&self) {
+    pub(crate) fn poke(&self) {
         let _ = self.wake.try_send(());
     }
 
@@ -300,6 +318,7 @@ impl Switchboard {
             Ok(_) => {
                 let mut board = shared.borrow_mut();
                 board.queued_mt += 1;
+                board.mt_received += 1;
                 let online = board.any_online(&lane);
                 board.lanes.entry(lane).or_default().exhausted = false;
                 board.poke();
@@ -437,6 +456,7 @@ impl Switchboard {
                 if let Some(link) = board.links.get_mut(index) {
                     log::info!("SMSC {} is online", link.settings.rules.smsc_id);
                     link.state.online = true;
+                    link.online_since = Some(unix_now());
                 }
                 board.poke();
             }
@@ -447,6 +467,7 @@ impl Switchboard {
                 };
                 log::warn!("SMSC {} is offline: {reason}", link.settings.rules.smsc_id);
                 link.state.online = false;
+                link.online_since = None;
                 link.state.load = 0;
                 let unanswered: Vec<(String, Queued)> =
                     link.in_flight.drain().map(|(_, v)| v).collect();
@@ -575,8 +596,12 @@ impl Switchboard {
                     log::info!("isolated: MO from link {index} dropped before it was taken");
                     return;
                 }
-                if let Some(link) = shared.borrow_mut().links.get_mut(index) {
-                    link.received += 1;
+                {
+                    let mut board = shared.borrow_mut();
+                    board.mo_received += 1;
+                    if let Some(link) = board.links.get_mut(index) {
+                        link.received += 1;
+                    }
                 }
                 Switchboard::to_boxes(shared, *sms).await;
             }
@@ -585,6 +610,7 @@ impl Switchboard {
                 event,
                 text: receipt,
             } => {
+                shared.borrow_mut().reports_received += 1;
                 let (store, smsc_id, keys) = {
                     let board = shared.borrow();
                     let Some(link) = board.links.get(index) else {
@@ -762,6 +788,7 @@ impl Switchboard {
             outbox,
             pending: HashMap::new(),
             peer,
+            connected_at: unix_now(),
         });
         id
     }
@@ -810,7 +837,10 @@ impl Switchboard {
                 );
                 self.store.delete(vec![message.seq]).detach();
             }
-            _ => self.store.delete(vec![message.seq]).detach(),
+            _ => {
+                self.to_boxes_done += 1;
+                self.store.delete(vec![message.seq]).detach();
+            }
         }
         self.poke();
     }

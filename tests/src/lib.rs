@@ -25,12 +25,14 @@
 //! | [`gateway`] | starting, waiting for, signalling and stopping the boxes |
 //! | [`box_client`] | a box speaking Kannel's box protocol to bearerbox |
 //! | [`fake_client`] | a client of the `fake` SMSC link, like Kannel's `fakesmsc` |
+//! | [`smsc_sim`] | an SMPP 3.4 SMSC simulator on an independent codec (`rusmpp-core`), also the `smsc-sim` binary |
 
 pub mod box_client;
 pub mod conf_writer;
 pub mod fake_client;
 pub mod gateway;
 pub mod ports;
+pub mod smsc_sim;
 
 use std::fmt;
 use std::io;
