@@ -51,6 +51,12 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     if cli.isolated {
         log::info!("starting isolated (-I)");
     }
+    // Everything that can refuse the configuration comes before the ports
+    // are bound, so a refused start binds nothing.
+    let settings = Settings::from_config(&config).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("{}", lines.join("\n"))
+    })?;
     let core = config
         .single("core")
         .ok_or_else(|| process::ProcessError::NoGroup("core".into()))?;
@@ -60,11 +66,6 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     if boxes.is_none() {
         log::warn!("no 'smsbox-port' in group 'core': no smsbox can attach");
     }
-
-    let settings = Settings::from_config(&config).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("{}", lines.join("\n"))
-    })?;
     let mut fake_listeners = Vec::new();
     for (group, link) in config.multi("smsc").zip(&settings.links) {
         fake_listeners.push(match link.driver {
@@ -75,11 +76,13 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     if let Some(note) = &settings.store_kind_note {
         log::info!("{note}");
     }
-    let store = Store::open(&settings.store_path).context("opening the message store")?;
-    log::info!("message store: {}", settings.store_path.display());
 
     let (trigger, shutdown) = runtime::shutdown_channel();
     let running = process::detach(BEARERBOX, &cli.common, move || trigger.fire())?;
+    // After detaching: the store's writer is a thread, and a thread does not
+    // survive the fork of `-d`.
+    let store = Store::open(&settings.store_path).context("opening the message store")?;
+    log::info!("message store: {}", settings.store_path.display());
     let core = Core {
         settings,
         store,

@@ -31,6 +31,20 @@ impl BoxClient {
         Ok(client)
     }
 
+    /// Like [`BoxClient::connect`], retrying while the port is not open yet.
+    pub fn connect_retrying(port: u16, timeout: Duration) -> Result<BoxClient, HarnessError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match BoxClient::connect(port, None) {
+                Ok(client) => return Ok(client),
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
     pub fn send(&mut self, msg: &Msg) -> Result<(), HarnessError> {
         let mut frame = Vec::new();
         write_frame(msg, &mut frame).map_err(|error| HarnessError::Protocol(error.to_string()))?;

@@ -350,3 +350,31 @@ fn kannels_smsbox_and_fakesmsc_work_through_our_bearerbox() -> TestResult {
     );
     Ok(())
 }
+
+/// `-d` forks: the store's writer thread must be started in the daemon, not
+/// before the fork, or every commit would wait forever.
+#[test]
+fn a_daemonized_bearerbox_still_commits_and_acks() -> TestResult {
+    let smsc = ports::reserve()?;
+    let setup = Setup::with_conf(|conf| fake_link(conf, "fake1", &smsc, &[]))?;
+    let pid_file = setup.path("daemon.pid");
+    let output = std::process::Command::new(tests::gateway::binary_path("bearerbox")?)
+        .arg("-d")
+        .arg("-P")
+        .arg(&pid_file)
+        .arg(&setup.conf)
+        .current_dir(setup.dir.path())
+        .output()?;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let _daemon = tests::gateway::Daemon::from_pid_file(&pid_file, WAIT)?;
+    let mut boxc = BoxClient::connect_retrying(setup.ports.smsbox.number(), WAIT)?;
+    let message = mt("12345", "4670000001", "from a daemon");
+    boxc.send(&Msg::Sms(message.clone()))?;
+    // The SMSC is down: "queued" is answered only after the commit.
+    assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Buffered)]);
+    Ok(())
+}

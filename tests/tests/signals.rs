@@ -12,7 +12,11 @@ const WAIT: Duration = Duration::from_secs(10);
 
 fn assert_stops_cleanly(mut process: BoxProcess, setup: &Setup, name: &str) -> TestResult {
     let pid_file = setup.path(&format!("{name}.pid"));
-    assert!(pid_file.exists(), "{name} wrote no pid file");
+    // The ports answer as soon as they are bound; the pid file follows.
+    wait_until(&format!("{name} to write its pid file"), WAIT, || {
+        Ok(pid_file.exists())
+    })
+    .map_err(|_| format!("{name} wrote no pid file"))?;
     process.signal(Signal::SIGTERM)?;
     let status = process.wait_exit(STOP_GRACE)?;
     assert_eq!(
