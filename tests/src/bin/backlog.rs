@@ -25,7 +25,10 @@ use tests::gateway::{BoxProcess, Setup};
 use tests::ports;
 
 #[derive(Debug, Parser)]
-#[command(name = "backlog", about = "Queue N messages with the SMSC down, restart bearerbox, measure")]
+#[command(
+    name = "backlog",
+    about = "Queue N messages with the SMSC down, restart bearerbox, measure"
+)]
 struct Args {
     /// Messages to queue.
     #[arg(long, default_value_t = 1_000_000)]
@@ -80,7 +83,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let outstanding = sent - acked;
         if outstanding > args.batch * 4 {
             let acks = boxc.acks(outstanding - args.batch * 2, Duration::from_secs(60))?;
-            if let Some((id, status)) = acks.iter().find(|(_, status)| *status != AckStatus::Buffered) {
+            if let Some((id, status)) = acks
+                .iter()
+                .find(|(_, status)| *status != AckStatus::Buffered)
+            {
                 return Err(format!("message {id} answered {status:?}, expected Buffered").into());
             }
             acked += acks.len();
@@ -103,7 +109,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     drop(boxc);
 
-    bearerbox.signal(if args.kill { Signal::SIGKILL } else { Signal::SIGTERM })?;
+    bearerbox.signal(if args.kill {
+        Signal::SIGKILL
+    } else {
+        Signal::SIGTERM
+    })?;
     bearerbox.wait_exit(Duration::from_secs(60))?;
 
     let restart = Instant::now();

@@ -1,0 +1,363 @@
+//! `loadgen`: a load generator for the gateway (ours or Kannel's).
+//!
+//! ```text
+//! loadgen mt --port 13013 --query 'username=u&password=p&from=123&text=hello' \
+//!            --connections 50 --requests 20000 [--seconds 60] [--to-prefix +39333]
+//! loadgen mo --control 127.0.0.1:2776 --sink-port 18080 --messages 20000 [--seconds 60]
+//! ```
+//! `mt`: C keep-alive HTTP/1.1 connections send GET sendsms requests, each to
+//! a different recipient, until N requests or the time limit; it reports
+//! requests answered per second, 2xx per second, status codes, and the
+//! p50/p99/p99.9 latency.
+//!
+//! `mo`: asks the SMSC simulator (its control port) for N deliver_sm and
+//! counts the HTTP requests that reach a sink it serves on `--sink-port`
+//! (point the sms-service's get-url there); it reports MO per second.
+//!
+//! Both print one line of JSON last, for scripts. Loopback only; bounded in
+//! count and time.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "loadgen",
+    about = "Load generator for the sendsms API and for MO"
+)]
+struct Args {
+    #[command(subcommand)]
+    mode: Mode,
+}
+
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// MT: sendsms requests over keep-alive connections.
+    Mt {
+        /// sendsms port on 127.0.0.1.
+        #[arg(long)]
+        port: u16,
+        /// Path of the sendsms URL.
+        #[arg(long, default_value = "/cgi-bin/sendsms")]
+        path: String,
+        /// Query without `to`: username, password, from, text, ...
+        #[arg(long)]
+        query: String,
+        #[arg(long, default_value_t = 50)]
+        connections: usize,
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Upper bound on the run, whatever the count.
+        #[arg(long, default_value_t = 120)]
+        seconds: u64,
+        /// Recipients are this prefix and a running number.
+        #[arg(long, default_value = "+39333")]
+        to_prefix: String,
+    },
+    /// MO: deliver_sm from the SMSC simulator to an HTTP sink.
+    Mo {
+        /// The simulator's control address.
+        #[arg(long)]
+        control: SocketAddr,
+        /// Port of the HTTP sink on 127.0.0.1 (the sms-service get-url).
+        #[arg(long)]
+        sink_port: u16,
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 120)]
+        seconds: u64,
+    },
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    match Args::parse().mode {
+        Mode::Mt {
+            port,
+            path,
+            query,
+            connections,
+            requests,
+            seconds,
+            to_prefix,
+        } => mt(
+            port,
+            &path,
+            &query,
+            connections.max(1),
+            requests,
+            seconds,
+            &to_prefix,
+        ),
+        Mode::Mo {
+            control,
+            sink_port,
+            messages,
+            seconds,
+        } => mo(control, sink_port, messages, seconds),
+    }
+}
+
+/// Reads one HTTP/1.1 response (status line, headers, a Content-Length body).
+fn read_response(reader: &mut BufReader<TcpStream>) -> std::io::Result<u16> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "connection closed",
+        ));
+    }
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body)?;
+    Ok(status)
+}
+
+struct Shared {
+    next: AtomicUsize,
+    statuses: Mutex<std::collections::BTreeMap<u16, u64>>,
+    latencies: Mutex<Vec<u32>>,
+    errors: AtomicU64,
+}
+
+fn mt(
+    port: u16,
+    path: &str,
+    query: &str,
+    connections: usize,
+    requests: usize,
+    seconds: u64,
+    to_prefix: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let shared = Arc::new(Shared {
+        next: AtomicUsize::new(0),
+        statuses: Mutex::new(Default::default()),
+        latencies: Mutex::new(Vec::with_capacity(requests)),
+        errors: AtomicU64::new(0),
+    });
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|_| {
+            let shared = Arc::clone(&shared);
+            let (path, query, prefix) = (path.to_owned(), query.to_owned(), to_prefix.to_owned());
+            thread::spawn(move || {
+                let mut latencies = Vec::new();
+                let mut statuses = std::collections::BTreeMap::new();
+                let mut connection: Option<(TcpStream, BufReader<TcpStream>)> = None;
+                loop {
+                    let n = shared.next.fetch_add(1, Ordering::Relaxed);
+                    if n >= requests || Instant::now() >= deadline {
+                        break;
+                    }
+                    if connection.is_none() {
+                        let Ok(stream) = TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))) else {
+                            shared.errors.fetch_add(1, Ordering::Relaxed);
+                            thread::sleep(Duration::from_millis(10));
+                            continue;
+                        };
+                        let _ = stream.set_nodelay(true);
+                        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                        let Ok(reader) = stream.try_clone().map(BufReader::new) else { continue };
+                        connection = Some((stream, reader));
+                    }
+                    let Some((stream, reader)) = connection.as_mut() else { continue };
+                    let to = format!("{prefix}{n:07}").replace('+', "%2B");
+                    let request = format!(
+                        "GET {path}?{query}&to={to} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
+                    );
+                    let sent = Instant::now();
+                    let answer = stream.write_all(request.as_bytes()).and_then(|()| read_response(reader));
+                    match answer {
+                        Ok(status) => {
+                            latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                            *statuses.entry(status).or_insert(0u64) += 1;
+                        }
+                        Err(_) => {
+                            shared.errors.fetch_add(1, Ordering::Relaxed);
+                            connection = None;
+                        }
+                    }
+                }
+                if let Ok(mut all) = shared.latencies.lock() {
+                    all.extend(latencies);
+                }
+                if let Ok(mut all) = shared.statuses.lock() {
+                    for (status, count) in statuses {
+                        *all.entry(status).or_insert(0) += count;
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.join();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut latencies = shared
+        .latencies
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    latencies.sort_unstable();
+    let statuses = shared
+        .statuses
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default();
+    let answered: u64 = statuses.values().sum();
+    let accepted: u64 = statuses
+        .iter()
+        .filter(|(status, _)| (200..300).contains(*status))
+        .map(|(_, n)| n)
+        .sum();
+    let percentile = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(latencies.get(index).copied().unwrap_or(0)) / 1000.0
+    };
+    let codes: Vec<String> = statuses
+        .iter()
+        .map(|(status, n)| format!("\"{status}\":{n}"))
+        .collect();
+    println!(
+        "{answered} answered in {elapsed:.2} s over {connections} connections: {:.0} req/s, {:.0} accepted/s; p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms; errors {}",
+        answered as f64 / elapsed,
+        accepted as f64 / elapsed,
+        percentile(0.50),
+        percentile(0.99),
+        percentile(0.999),
+        shared.errors.load(Ordering::Relaxed)
+    );
+    println!(
+        "{{\"mode\":\"mt\",\"answered\":{answered},\"accepted\":{accepted},\"seconds\":{elapsed:.3},\"accepted_per_s\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3},\"errors\":{},\"statuses\":{{{}}}}}",
+        accepted as f64 / elapsed,
+        percentile(0.50),
+        percentile(0.99),
+        percentile(0.999),
+        shared.errors.load(Ordering::Relaxed),
+        codes.join(",")
+    );
+    Ok(())
+}
+
+/// Serves HTTP on `listener`, answering 200 to everything and counting.
+fn sink(listener: TcpListener, count: Arc<AtomicUsize>, stop: Arc<AtomicBool>) {
+    let _ = listener.set_nonblocking(true);
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let count = Arc::clone(&count);
+                let stop = Arc::clone(&stop);
+                thread::spawn(move || {
+                    let _ = stream.set_nonblocking(false);
+                    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                    let Ok(writer) = stream.try_clone() else {
+                        return;
+                    };
+                    let mut writer = writer;
+                    let mut reader = BufReader::new(stream);
+                    let mut line = String::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        line.clear();
+                        match reader.read_line(&mut line) {
+                            Ok(0) => return,
+                            Ok(_) if line.trim_end().is_empty() => {
+                                count.fetch_add(1, Ordering::Relaxed);
+                                let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Type: text/plain\r\n\r\n";
+                                if writer.write_all(reply).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(error)
+                                if matches!(
+                                    error.kind(),
+                                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                                ) => {}
+                            Err(_) => return,
+                        }
+                    }
+                });
+            }
+            Err(_) => thread::sleep(Duration::from_millis(2)),
+        }
+    }
+}
+
+fn mo(
+    control: SocketAddr,
+    sink_port: u16,
+    messages: usize,
+    seconds: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, sink_port))?;
+    let count = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sink_thread = {
+        let (count, stop) = (Arc::clone(&count), Arc::clone(&stop));
+        thread::spawn(move || sink(listener, count, stop))
+    };
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut control_stream = TcpStream::connect(control)?;
+    let mut answers = BufReader::new(control_stream.try_clone()?);
+    let started = Instant::now();
+    let mut asked = 0;
+    let mut line = String::new();
+    while asked < messages && Instant::now() < deadline {
+        let batch = (messages - asked).min(500);
+        let mut commands = String::new();
+        for n in asked..asked + batch {
+            commands.push_str(&format!("mo +39333{n:07} 5555 bench {n}\n"));
+        }
+        control_stream.write_all(commands.as_bytes())?;
+        for _ in 0..batch {
+            line.clear();
+            answers.read_line(&mut line)?;
+        }
+        asked += batch;
+    }
+    while count.load(Ordering::Relaxed) < asked && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(5));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let arrived = count.load(Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
+    let _ = sink_thread.join();
+    println!(
+        "{asked} MO injected, {arrived} reached the sink in {elapsed:.2} s: {:.0} MO/s",
+        arrived as f64 / elapsed
+    );
+    println!(
+        "{{\"mode\":\"mo\",\"injected\":{asked},\"arrived\":{arrived},\"seconds\":{elapsed:.3},\"mo_per_s\":{:.1}}}",
+        arrived as f64 / elapsed
+    );
+    Ok(())
+}
