@@ -60,6 +60,15 @@ enum Mode {
         #[arg(long, default_value = "+39333")]
         to_prefix: String,
     },
+    /// An HTTP sink that answers 200 and counts, until `expect` requests or the time limit.
+    Sink {
+        #[arg(long)]
+        port: u16,
+        #[arg(long, default_value_t = usize::MAX)]
+        expect: usize,
+        #[arg(long, default_value_t = 120)]
+        seconds: u64,
+    },
     /// MO: deliver_sm from the SMSC simulator to an HTTP sink.
     Mo {
         /// The simulator's control address.
@@ -94,6 +103,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             seconds,
             &to_prefix,
         ),
+        Mode::Sink {
+            port,
+            expect,
+            seconds,
+        } => serve_sink(port, expect, seconds),
         Mode::Mo {
             control,
             sink_port,
@@ -310,6 +324,30 @@ fn sink(listener: TcpListener, count: Arc<AtomicUsize>, stop: Arc<AtomicBool>) {
             Err(_) => thread::sleep(Duration::from_millis(2)),
         }
     }
+}
+
+fn serve_sink(port: u16, expect: usize, seconds: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+    let count = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sink_thread = {
+        let (count, stop) = (Arc::clone(&count), Arc::clone(&stop));
+        thread::spawn(move || sink(listener, count, stop))
+    };
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut first: Option<Instant> = None;
+    while count.load(Ordering::Relaxed) < expect && Instant::now() < deadline {
+        if first.is_none() && count.load(Ordering::Relaxed) > 0 {
+            first = Some(Instant::now());
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    let arrived = count.load(Ordering::Relaxed);
+    let active = first.map_or(0.0, |first| first.elapsed().as_secs_f64());
+    stop.store(true, Ordering::Relaxed);
+    let _ = sink_thread.join();
+    println!("{{\"mode\":\"sink\",\"arrived\":{arrived},\"seconds_since_first\":{active:.3}}}");
+    Ok(())
 }
 
 fn mo(
