@@ -1,26 +1,39 @@
-//! The link to bearerbox: connect, hold the connection, and when bearerbox
-//! is unreachable or goes away, try again with back-off, logging each
-//! attempt. Reading is a placeholder (bytes are dropped) until the box
-//! protocol is spoken here.
+//! The link to bearerbox: connect, identify with `smsbox-id`, heartbeat
+//! every 30 s, send MT messages and route each ack back to the request
+//! waiting on that message's id, hand MO and DLR messages to the inbound
+//! queue, and when bearerbox is unreachable or goes away try again with
+//! back-off.
 //!
-//! The loop is written against closures for connecting and sleeping so it
-//! does not depend on the runtime; [`crate::runtime`] supplies smol's.
+//! [`Link`] is the handle the rest of smsbox holds: it says whether a
+//! session is up (sendsms answers 503 at once when not) and sends.
+//! Everything lives on one thread (smol's local executor), hence `Rc`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
+use std::rc::Rc;
 use std::time::Duration;
 
-use futures_lite::{AsyncRead, AsyncReadExt};
+use box_protocol::frame::{Deframer, Limits, write_frame};
+use box_protocol::message::{AckStatus, AdminCommand, Msg, Sms};
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, future};
+use smol::channel::{Receiver, Sender};
+use thiserror::Error;
+use uuid::Uuid;
 
 /// Kannel's compiled-in defaults when the configuration says nothing.
 pub const DEFAULT_HOST: &str = "localhost";
 pub const DEFAULT_PORT: u16 = 13001;
+/// Kannel's DEFAULT_HEARTBEAT.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
 
-/// Where bearerbox is.
+/// Where bearerbox is and who we say we are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub host: String,
     pub port: u16,
+    pub smsbox_id: Option<String>,
 }
 
 /// Delays between connection attempts: from `FIRST`, doubling, at most `MAX`.
@@ -55,13 +68,111 @@ impl Default for Backoff {
     }
 }
 
-/// Keeps a connection to bearerbox for as long as the future is polled.
-pub async fn keep_connected<S, C, CF, Z, ZF>(target: Target, mut connect: C, mut sleep: Z)
-where
-    S: AsyncRead + Unpin,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum SendError {
+    #[error("not connected to bearerbox")]
+    NotConnected,
+    #[error("the connection to bearerbox was lost before the ack")]
+    Lost,
+    #[error("bearerbox did not ack in time")]
+    Timeout,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    writer: Option<Sender<Msg>>,
+    pending: HashMap<Uuid, Sender<AckStatus>>,
+    load: i32,
+}
+
+/// The shared handle on the link.
+#[derive(Debug, Clone, Default)]
+pub struct Link {
+    state: Rc<RefCell<State>>,
+}
+
+impl Link {
+    pub fn new() -> Link {
+        Link::default()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.state.borrow().writer.is_some()
+    }
+
+    /// Sends an MT; the receiver gets bearerbox's ack of its id.
+    pub fn submit(&self, sms: Sms) -> Result<Receiver<AckStatus>, SendError> {
+        let (ack_sender, ack) = smol::channel::bounded(1);
+        let mut state = self.state.borrow_mut();
+        let writer = state.writer.clone().ok_or(SendError::NotConnected)?;
+        let id = sms.id;
+        state.pending.insert(id, ack_sender);
+        if writer.try_send(Msg::Sms(sms)).is_err() {
+            state.pending.remove(&id);
+            return Err(SendError::Lost);
+        }
+        Ok(ack)
+    }
+
+    /// Forgets a message whose ack nobody waits for any more.
+    pub fn forget(&self, id: &Uuid) {
+        self.state.borrow_mut().pending.remove(id);
+    }
+
+    /// Acks an MO or DLR bearerbox handed us; dropped if the session that
+    /// carried it is gone (bearerbox re-sends unacked messages).
+    pub fn ack(&self, sms: &Sms, status: AckStatus) {
+        if let Some(writer) = &self.state.borrow().writer {
+            let _ = writer.try_send(Msg::ack(sms, status));
+        }
+    }
+
+    /// Sends an MT without waiting for its ack (service replies).
+    pub fn push(&self, sms: Sms) -> Result<(), SendError> {
+        let state = self.state.borrow();
+        let writer = state.writer.as_ref().ok_or(SendError::NotConnected)?;
+        writer.try_send(Msg::Sms(sms)).map_err(|_| SendError::Lost)
+    }
+
+    /// The `load` heartbeats report: requests in progress.
+    pub fn add_load(&self, delta: i32) {
+        self.state.borrow_mut().load += delta;
+    }
+
+    fn attach(&self, writer: Sender<Msg>) {
+        self.state.borrow_mut().writer = Some(writer);
+    }
+
+    fn detach(&self) {
+        let mut state = self.state.borrow_mut();
+        state.writer = None;
+        // Dropping the senders wakes every waiting request with `Lost`.
+        state.pending.clear();
+    }
+
+    fn resolve(&self, id: &Uuid, status: AckStatus) {
+        let sender = self.state.borrow_mut().pending.remove(id);
+        match sender {
+            Some(sender) => {
+                let _ = sender.try_send(status);
+            }
+            None => log::debug!("ack {status:?} for {id}, which nobody waits for"),
+        }
+    }
+}
+
+/// Keeps a session with bearerbox for as long as the future is polled.
+pub async fn keep_connected<S, C, CF, Z, ZF>(
+    target: Target,
+    link: Link,
+    inbound: Sender<Sms>,
+    mut connect: C,
+    sleep: Z,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Clone,
     C: FnMut(String, u16) -> CF,
     CF: Future<Output = io::Result<S>>,
-    Z: FnMut(Duration) -> ZF,
+    Z: Fn(Duration) -> ZF,
     ZF: Future<Output = ()>,
 {
     let mut backoff = Backoff::new();
@@ -78,10 +189,11 @@ where
                 log::info!("connected to bearerbox at {}:{}", target.host, target.port);
                 backoff = Backoff::new();
                 attempt = 0;
-                match hold(stream).await {
+                match session(stream, &target, &link, &inbound, &sleep).await {
                     Ok(()) => log::warn!("bearerbox closed the connection"),
                     Err(error) => log::warn!("connection to bearerbox lost: {error}"),
                 }
+                link.detach();
             }
             Err(error) => {
                 log::warn!(
@@ -100,10 +212,86 @@ where
     }
 }
 
-async fn hold<S: AsyncRead + Unpin>(mut stream: S) -> io::Result<()> {
-    let mut buffer = [0u8; 4096];
-    while stream.read(&mut buffer).await? != 0 {}
+async fn session<S, Z, ZF>(
+    stream: S,
+    target: &Target,
+    link: &Link,
+    inbound: &Sender<Sms>,
+    sleep: &Z,
+) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Clone,
+    Z: Fn(Duration) -> ZF,
+    ZF: Future<Output = ()>,
+{
+    let (writer, outgoing) = smol::channel::unbounded();
+    let identify = Msg::identify(target.smsbox_id.clone().map(String::into_bytes));
+    let _ = writer.try_send(identify);
+    link.attach(writer.clone());
+    let reading = read_loop(stream.clone(), link, inbound);
+    let writing = write_loop(stream, outgoing);
+    let beating = async {
+        loop {
+            sleep(HEARTBEAT_INTERVAL).await;
+            let load = link.state.borrow().load;
+            if writer.try_send(Msg::heartbeat(load)).is_err() {
+                return Ok(());
+            }
+        }
+    };
+    future::or(reading, future::or(writing, beating)).await
+}
+
+async fn write_loop<S: AsyncWrite + Unpin>(
+    mut stream: S,
+    outgoing: Receiver<Msg>,
+) -> io::Result<()> {
+    let mut buffer = Vec::new();
+    while let Ok(msg) = outgoing.recv().await {
+        buffer.clear();
+        write_frame(&msg, &mut buffer)
+            .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error.to_string()))?;
+        stream.write_all(&buffer).await?;
+    }
     Ok(())
+}
+
+async fn read_loop<S: AsyncRead + Unpin>(
+    mut stream: S,
+    link: &Link,
+    inbound: &Sender<Sms>,
+) -> io::Result<()> {
+    let mut deframer = Deframer::new(Limits::default());
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let read = stream.read(&mut buffer).await?;
+        if read == 0 {
+            return Ok(());
+        }
+        deframer.push(&buffer[..read]);
+        loop {
+            let msg = deframer
+                .next_msg()
+                .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error.to_string()))?;
+            let Some(msg) = msg else { break };
+            match msg {
+                Msg::Ack { nack, id, .. } => link.resolve(&id, nack),
+                Msg::Sms(sms) => {
+                    if inbound.send(sms).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Msg::Admin {
+                    command: AdminCommand::Shutdown | AdminCommand::Restart,
+                    ..
+                } => {
+                    log::info!("bearerbox asked this box to stop; reconnecting when it is back");
+                    return Ok(());
+                }
+                other => log::debug!("ignoring {} from bearerbox", other.type_name()),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,20 @@
-//! The `smsbox` command: `smsbox [options] [kannel.conf]`.
+//! The `smsbox` command: `smsbox [options] [kannel.conf]`, and the
+//! operator's `smsbox credits add USER N [kannel.conf]`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use bearerbox::process::{self, Boot, CommonArgs, ProcessError, SMSBOX};
-use clap::Parser;
-use smsbox::bearerbox_link::{self, Target};
+use clap::{Parser, Subcommand};
+use smsbox::app::App;
+use smsbox::bearerbox_link::{self, Link, Target};
+use smsbox::credits::Accounts;
+use smsbox::http_client::HttpClient;
 use smsbox::runtime::{self, Plan};
-use smsbox::sendsms;
+use smsbox::services::Services;
+use smsbox::settings::Settings;
+use smsbox::users::Users;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,7 +28,52 @@ struct Cli {
     common: CommonArgs,
 }
 
+/// `smsbox credits ...`, parsed apart so that the box's own command line
+/// stays Kannel's (`smsbox [options] kannel.conf`).
+#[derive(Debug, Parser)]
+#[command(name = "smsbox credits", about = "Operator commands on users' credits")]
+struct CreditsCli {
+    #[command(subcommand)]
+    command: CreditsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum CreditsCommand {
+    /// Adds N credits (negative to take some away) to USER's balance.
+    Add {
+        user: String,
+        #[arg(allow_hyphen_values = true)]
+        amount: i64,
+        #[arg(default_value = "kannel.conf")]
+        config: PathBuf,
+    },
+    /// Prints USER's balance.
+    Show {
+        user: String,
+        #[arg(default_value = "kannel.conf")]
+        config: PathBuf,
+    },
+    /// Prints every change of USER's balance, oldest first: amount, reason,
+    /// message id.
+    Ledger {
+        user: String,
+        #[arg(default_value = "kannel.conf")]
+        config: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("credits") {
+        let cli = CreditsCli::parse_from(args.iter().skip(1));
+        return match credits(cli.command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("smsbox credits: {error:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => code,
@@ -30,6 +82,50 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn credits(command: CreditsCommand) -> anyhow::Result<()> {
+    let (user, config) = match &command {
+        CreditsCommand::Add { user, config, .. }
+        | CreditsCommand::Show { user, config }
+        | CreditsCommand::Ledger { user, config } => (user, config),
+    };
+    let loaded = conf::load(config, conf::Reader::Smsbox, &conf::LoadOptions::default()).map_err(
+        |refused| {
+            let lines: Vec<String> = refused.errors().map(ToString::to_string).collect();
+            anyhow::anyhow!("{} refused:\n{}", config.display(), lines.join("\n"))
+        },
+    )?;
+    let smsbox = loaded
+        .config
+        .single("smsbox")
+        .ok_or_else(|| ProcessError::NoGroup("smsbox".into()))?;
+    let settings = Settings::from_config(&loaded.config, smsbox)?;
+    let users = Users::from_config(&loaded.config)?;
+    let Some(found) = users.get(user) else {
+        bail!("no sendsms-user {user:?} in {}", config.display());
+    };
+    let Some(start) = found.credits else {
+        bail!("sendsms-user {user:?} has no 'credits': its credits are unlimited");
+    };
+    let accounts = Accounts::open(&settings.accounts_db)?;
+    accounts.ensure(user, start)?;
+    match command {
+        CreditsCommand::Add { amount, .. } => {
+            let balance = accounts.add(user, amount, "top-up by the operator")?;
+            println!("{user}: {balance}");
+        }
+        CreditsCommand::Show { .. } => {
+            let balance = accounts.balance(user)?.unwrap_or(start);
+            println!("{user}: {balance}");
+        }
+        CreditsCommand::Ledger { .. } => {
+            for (amount, reason, message_id) in accounts.ledger(user)? {
+                println!("{amount:+}\t{reason}\t{}", message_id.unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -44,10 +140,21 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     if sendsms.is_none() {
         log::info!("no 'sendsms-port' in group 'smsbox': the sendsms interface is off");
     }
-    let sendsms_url = smsbox
-        .get("sendsms-url")
-        .unwrap_or(sendsms::DEFAULT_URL)
-        .to_string();
+    let settings = Settings::from_config(&config, smsbox)?;
+    let users = Users::from_config(&config)?;
+    let services = Services::from_config(&config)?;
+    let accounts = if users.iter().any(|u| u.credits.is_some()) {
+        let accounts = Accounts::open(&settings.accounts_db)?;
+        for user in users.iter() {
+            if let Some(start) = user.credits {
+                accounts.ensure(&user.username, start)?;
+            }
+        }
+        log::info!("accounts database {}", settings.accounts_db.display());
+        Some(accounts)
+    } else {
+        None
+    };
     let bearerbox = Target {
         host: smsbox
             .get("bearerbox-host")
@@ -55,19 +162,26 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             .trim()
             .to_string(),
         port: bearerbox_port(&config)?,
+        smsbox_id: settings.smsbox_id.clone(),
+    };
+    let client = HttpClient::new(
+        settings.max_pending_requests,
+        settings.http_timeout,
+        settings.http_request_retry,
+        settings.http_queue_delay,
+    );
+    let app = App {
+        settings,
+        users,
+        services,
+        accounts,
+        link: Link::new(),
+        client,
     };
 
     let (trigger, shutdown) = runtime::shutdown_channel();
     let running = process::detach(SMSBOX, &cli.common, move || trigger.fire())?;
-    runtime::run(
-        Plan {
-            sendsms,
-            sendsms_url,
-            bearerbox,
-        },
-        shutdown,
-    )
-    .context("serving")?;
+    runtime::run(Plan { sendsms, bearerbox }, app, shutdown).context("serving")?;
     Ok(running.finish())
 }
 

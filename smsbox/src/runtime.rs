@@ -1,26 +1,44 @@
 //! Everything that knows smsbox runs on smol: adopting the bound sendsms
-//! listener, accepting, one task per connection, the bearerbox link's
-//! connect and sleep, and stopping on the shutdown signal.
+//! listener, serving HTTP/1.1 with hyper on each connection, the bearerbox
+//! link's connect and sleep, the inbound dispatcher, and stopping on the
+//! shutdown signal.
 
-use std::future::Future;
+use std::convert::Infallible;
 use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures_lite::future;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
 use smol::channel::{Receiver, Sender};
 use smol::net::{TcpListener, TcpStream};
-use smol::{LocalExecutor, Timer, future};
+use smol::{LocalExecutor, Timer};
+use smol_hyper::rt::{FuturesIo, SmolTimer};
 
+use crate::app::App;
 use crate::bearerbox_link::{self, Target};
-use crate::sendsms;
+use crate::http_api;
 
 /// After a failed `accept`, wait this long before the next.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+/// A client has this long to send a request's head, and to send its body.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Request head (request line with its URL, and headers) and body limits:
+/// a sendsms request is a few hundred octets, a bulk one a few thousand.
+const MAX_HEAD: usize = 16 * 1024;
+const MAX_BODY: usize = 64 * 1024;
 
 /// What smsbox serves, bound before the runtime starts.
 #[derive(Debug)]
 pub struct Plan {
     pub sendsms: Option<std::net::TcpListener>,
-    pub sendsms_url: String,
     pub bearerbox: Target,
 }
 
@@ -45,31 +63,35 @@ pub fn shutdown_channel() -> (ShutdownTrigger, Shutdown) {
 
 /// Serves until the shutdown fires, then drops the listener, the
 /// connections and the bearerbox link.
-pub fn run(plan: Plan, shutdown: Shutdown) -> io::Result<()> {
-    let executor = LocalExecutor::new();
+pub fn run(plan: Plan, app: App, shutdown: Shutdown) -> io::Result<()> {
+    let executor = Rc::new(LocalExecutor::new());
     let sendsms = plan.sendsms.map(TcpListener::try_from).transpose()?;
-    let sendsms_url = plan.sendsms_url;
+    let app = Rc::new(app);
+    let (inbound_sender, inbound) = smol::channel::unbounded();
     smol::block_on(executor.run(async {
         let serving = async {
             match sendsms {
-                Some(listener) => accept_loop(&executor, listener, &sendsms_url).await,
+                Some(listener) => accept_loop(&executor, listener, app.clone()).await,
                 None => future::pending().await,
             }
         };
         let link = bearerbox_link::keep_connected(
             plan.bearerbox,
+            app.link.clone(),
+            inbound_sender,
             |host, port| TcpStream::connect((host, port)),
             |delay| async move {
                 Timer::after(delay).await;
             },
         );
+        let dispatching = crate::inbound::dispatch(executor.clone(), app.clone(), inbound);
         let stopping = async {
             // Closed by the trigger; nothing is ever sent.
             let _ = shutdown.0.recv().await;
         };
         future::or(
             async {
-                future::zip(serving, link).await;
+                future::zip(future::zip(serving, link), dispatching).await;
             },
             stopping,
         )
@@ -79,7 +101,7 @@ pub fn run(plan: Plan, shutdown: Shutdown) -> io::Result<()> {
     Ok(())
 }
 
-async fn accept_loop(executor: &LocalExecutor<'_>, listener: TcpListener, sendsms_url: &str) {
+async fn accept_loop(executor: &Rc<LocalExecutor<'static>>, listener: TcpListener, app: Rc<App>) {
     if let Ok(address) = listener.local_addr() {
         log::info!("sendsms port listening on {address}");
     }
@@ -87,12 +109,14 @@ async fn accept_loop(executor: &LocalExecutor<'_>, listener: TcpListener, sendsm
         match listener.accept().await {
             Ok((stream, peer)) => {
                 log::debug!("sendsms connection accepted from {peer}");
-                let url = sendsms_url.to_string();
-                spawn_logged(executor, async move {
-                    if let Err(error) = sendsms::serve(stream, peer, &url).await {
-                        log::debug!("sendsms connection from {peer} ended: {error}");
-                    }
-                });
+                let app = app.clone();
+                executor
+                    .spawn(async move {
+                        if let Err(error) = serve(stream, peer, app).await {
+                            log::debug!("sendsms connection from {peer} ended: {error}");
+                        }
+                    })
+                    .detach();
             }
             Err(error) => {
                 log::warn!("sendsms port: accept failed: {error}");
@@ -102,6 +126,63 @@ async fn accept_loop(executor: &LocalExecutor<'_>, listener: TcpListener, sendsm
     }
 }
 
-fn spawn_logged(executor: &LocalExecutor<'_>, task: impl Future<Output = ()> + 'static) {
-    executor.spawn(task).detach();
+/// One HTTP/1.1 connection, kept alive for as many requests as the client sends.
+async fn serve(stream: TcpStream, peer: SocketAddr, app: Rc<App>) -> Result<(), hyper::Error> {
+    let service = service_fn(move |request: Request<Incoming>| {
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(respond(&app, peer, request).await) }
+    });
+    http1::Builder::new()
+        .timer(SmolTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_HEAD)
+        .keep_alive(true)
+        .serve_connection(FuturesIo::new(stream), service)
+        .await
+}
+
+async fn respond(app: &App, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (head, body) = request.into_parts();
+    let collected = future::or(
+        async {
+            Limited::new(body, MAX_BODY)
+                .collect()
+                .await
+                .map(|c| Some(c.to_bytes()))
+        },
+        async {
+            Timer::after(BODY_TIMEOUT).await;
+            Ok(None)
+        },
+    )
+    .await;
+    let answer = match collected {
+        Ok(Some(body)) => {
+            let query = head.uri.query().unwrap_or_default().as_bytes();
+            http_api::answer(
+                app,
+                peer.ip(),
+                &head.method,
+                head.uri.path(),
+                query,
+                &head.headers,
+                &body,
+            )
+            .await
+        }
+        Ok(None) => crate::answers::Answer::new(408, "Request body not received in time, rejected"),
+        Err(_) => crate::answers::Answer::new(413, "Request body too long, rejected"),
+    };
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("Content-Type", "text/html")
+        .header("Pragma", "no-cache")
+        .header("Cache-Control", "no-cache")
+        .header("Server", "Kannel/1.4.5 (kannel-rs smsbox)");
+    if !answer.message_ids.is_empty() {
+        builder = builder.header("X-Message-Id", answer.message_ids.join(" "));
+    }
+    builder
+        .body(Full::new(Bytes::from(answer.body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }

@@ -31,7 +31,11 @@ pub mod box_client;
 pub mod conf_writer;
 pub mod fake_client;
 pub mod gateway;
+pub mod http;
+pub mod kannel;
 pub mod ports;
+pub mod recorder;
+pub mod scripted_bearerbox;
 pub mod smsc_sim;
 
 use std::fmt;

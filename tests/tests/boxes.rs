@@ -21,13 +21,14 @@ fn bearerbox_and_smsbox_start_and_answer_on_their_ports() -> TestResult {
     );
     assert!(body.contains(" running"), "admin answered {body:?}");
 
-    let (status, _) = http_get(
+    // No `from` and no global-sender: Kannel's own refusal, before anything is sent.
+    let (status, body) = http_get(
         ports.sendsms.number(),
         "/cgi-bin/sendsms?username=tester&password=foobar&to=1&text=x",
     )?;
     assert_eq!(
-        status, 503,
-        "nothing may claim to accept a message before sending exists"
+        (status, body.as_str()),
+        (400, "Sender missing and no global set, rejected")
     );
     let (status, body) = http_get(ports.sendsms.number(), "/nowhere")?;
     assert_eq!((status, body.as_str()), (404, "Unknown request.\n"));

@@ -1,0 +1,295 @@
+//! The HTTP client for sms-service URLs and dlr-url callbacks: hyper's
+//! HTTP/1.1 client on smol, one kept-alive connection pool per host, a
+//! timeout per request (`http-timeout`), retries (`http-request-retry`
+//! times, `http-queue-delay` apart) and at most `max-pending-requests` in
+//! flight (a semaphore; further requests wait their turn).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_lite::future;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{HeaderMap, Method, Request, StatusCode};
+use smol::lock::Semaphore;
+use smol::net::TcpStream;
+use smol_hyper::rt::FuturesIo;
+use thiserror::Error;
+
+/// A service reply longer than this is cut off: an SMS reply is at most a
+/// few hundred octets, so anything past this is a misconfigured service.
+const MAX_REPLY: usize = 256 * 1024;
+/// Idle connections kept per host.
+const MAX_IDLE_PER_HOST: usize = 8;
+
+#[derive(Debug, Error)]
+pub enum HttpError {
+    #[error("URL {0:?} is not an http:// URL this client can fetch")]
+    BadUrl(String),
+    #[error("connecting to {host}:{port}: {error}")]
+    Connect {
+        host: String,
+        port: u16,
+        error: std::io::Error,
+    },
+    #[error("HTTP exchange with {0}: {1}")]
+    Http(String, hyper::Error),
+    #[error("building the request for {0}")]
+    Build(String),
+    #[error("no answer from {0} within the timeout")]
+    Timeout(String),
+    #[error("reading the answer of {0}: body too long or broken")]
+    Body(String),
+}
+
+/// What a URL answered.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// One outgoing request.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Outgoing {
+    pub fn get(url: &str) -> Outgoing {
+        Outgoing {
+            method: Method::GET,
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+}
+
+struct Target {
+    host: String,
+    port: u16,
+    path: String,
+    authorization: Option<String>,
+}
+
+fn parse_url(url: &str) -> Result<Target, HttpError> {
+    let bad = || HttpError::BadUrl(url.to_string());
+    let rest = url
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        .map(|_| &url[7..])
+        .ok_or_else(bad)?;
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(at) if rest.as_bytes()[at] == b'/' => (&rest[..at], rest[at..].to_string()),
+        Some(at) => (&rest[..at], format!("/{}", &rest[at..])),
+        None => (rest, "/".to_string()),
+    };
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((userinfo, hostport)) => (Some(userinfo), hostport),
+        None => (None, authority),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().map_err(|_| bad())?),
+        None => (hostport, 80),
+    };
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok(Target {
+        host: host.to_string(),
+        port,
+        path,
+        authorization: userinfo.map(|u| format!("Basic {}", base64(u.as_bytes()))),
+    })
+}
+
+fn base64(input: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+type Pool = HashMap<(String, u16), Vec<SendRequest<Full<Bytes>>>>;
+
+/// The client; cheap to clone, all clones share pool and limits.
+#[derive(Clone)]
+pub struct HttpClient {
+    pool: Rc<RefCell<Pool>>,
+    limit: Rc<Semaphore>,
+    timeout: Duration,
+    retries: u32,
+    retry_delay: Duration,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("timeout", &self.timeout)
+            .field("retries", &self.retries)
+            .finish()
+    }
+}
+
+impl HttpClient {
+    pub fn new(
+        max_pending: usize,
+        timeout: Duration,
+        retries: u32,
+        retry_delay: Duration,
+    ) -> HttpClient {
+        HttpClient {
+            pool: Rc::default(),
+            limit: Rc::new(Semaphore::new(max_pending.max(1))),
+            timeout,
+            retries,
+            retry_delay,
+        }
+    }
+
+    /// Fetches, retrying failures (no answer, or an answer other than
+    /// 200/202) as configured; the last outcome.
+    pub async fn fetch(&self, request: &Outgoing) -> Result<Reply, HttpError> {
+        let _permit = self.limit.acquire().await;
+        let mut attempt = 0;
+        loop {
+            let outcome = future::or(self.once(request), async {
+                smol::Timer::after(self.timeout).await;
+                Err(HttpError::Timeout(request.url.clone()))
+            })
+            .await;
+            let success = matches!(&outcome, Ok(reply) if reply.status == StatusCode::OK || reply.status == StatusCode::ACCEPTED);
+            if success || attempt >= self.retries {
+                return outcome;
+            }
+            attempt += 1;
+            match &outcome {
+                Ok(reply) => log::warn!(
+                    "{} answered {}; retry {attempt} of {}",
+                    request.url,
+                    reply.status,
+                    self.retries
+                ),
+                Err(error) => log::warn!("{error}; retry {attempt} of {}", self.retries),
+            }
+            smol::Timer::after(self.retry_delay).await;
+        }
+    }
+
+    async fn connection(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<SendRequest<Full<Bytes>>, HttpError> {
+        let key = (host.to_string(), port);
+        loop {
+            let idle = self.pool.borrow_mut().get_mut(&key).and_then(Vec::pop);
+            match idle {
+                Some(mut sender) => {
+                    if sender.ready().await.is_ok() {
+                        return Ok(sender);
+                    }
+                }
+                None => break,
+            }
+        }
+        let stream =
+            TcpStream::connect((host, port))
+                .await
+                .map_err(|error| HttpError::Connect {
+                    host: host.to_string(),
+                    port,
+                    error,
+                })?;
+        let (sender, connection) = http1::handshake(FuturesIo::new(stream))
+            .await
+            .map_err(|error| HttpError::Http(format!("{host}:{port}"), error))?;
+        smol::spawn(async move {
+            let _ = connection.await;
+        })
+        .detach();
+        Ok(sender)
+    }
+
+    async fn once(&self, request: &Outgoing) -> Result<Reply, HttpError> {
+        let target = parse_url(&request.url)?;
+        let mut sender = self.connection(&target.host, target.port).await?;
+        let mut builder = Request::builder()
+            .method(request.method.clone())
+            .uri(&target.path)
+            .header(
+                hyper::header::HOST,
+                format!("{}:{}", target.host, target.port),
+            )
+            .header(hyper::header::USER_AGENT, "kannel-rs smsbox");
+        if let Some(authorization) = &target.authorization {
+            builder = builder.header(hyper::header::AUTHORIZATION, authorization);
+        }
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let built = builder
+            .body(Full::new(Bytes::from(request.body.clone())))
+            .map_err(|_| HttpError::Build(request.url.clone()))?;
+        let response = sender
+            .send_request(built)
+            .await
+            .map_err(|error| HttpError::Http(request.url.clone(), error))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = Limited::new(response.into_body(), MAX_REPLY)
+            .collect()
+            .await
+            .map_err(|_| HttpError::Body(request.url.clone()))?
+            .to_bytes()
+            .to_vec();
+        let mut pool = self.pool.borrow_mut();
+        let idle = pool.entry((target.host, target.port)).or_default();
+        if idle.len() < MAX_IDLE_PER_HOST && !sender.is_closed() {
+            idle.push(sender);
+        }
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_give_host_port_path_and_basic_credentials() -> Result<(), HttpError> {
+        let target = parse_url("http://u:p@127.0.0.1:8080/a/b?x=1")?;
+        assert_eq!((target.host.as_str(), target.port), ("127.0.0.1", 8080));
+        assert_eq!(target.path, "/a/b?x=1");
+        assert_eq!(target.authorization.as_deref(), Some("Basic dTpw"));
+        assert_eq!(parse_url("http://h?q")?.path, "/?q");
+        assert!(parse_url("ftp://h/").is_err());
+        Ok(())
+    }
+}

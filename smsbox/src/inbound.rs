@@ -1,0 +1,140 @@
+//! Messages bearerbox hands this box: MO to sms-services, delivery
+//! reports to refunds and dlr-url callbacks. Each is acked with its own id
+//! right after it is dispatched, as Kannel's smsbox does.
+//!
+//! Reports travel in lanes chosen by their dlr-url (which carries the MT's
+//! id when tracked), each lane one at a time: the reports of one message
+//! reach the user's URL in bearerbox's order (the SMSC's ack, then the
+//! final state) while other messages' reports go on beside them.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+use box_protocol::message::{AckStatus, Sms, SmsType};
+use smol::LocalExecutor;
+use smol::channel::{Receiver, Sender};
+
+use crate::app::App;
+use crate::dlr_url;
+use crate::escapes::{self, Context};
+use crate::http_client::Outgoing;
+use crate::services;
+
+const LANES: usize = 8;
+
+/// Takes inbound messages until the channel closes.
+pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inbound: Receiver<Sms>) {
+    let mut lanes: Vec<Sender<Sms>> = Vec::new();
+    for _ in 0..LANES {
+        let (sender, receiver) = smol::channel::unbounded::<Sms>();
+        lanes.push(sender);
+        let app = app.clone();
+        executor
+            .spawn(async move {
+                while let Ok(report) = receiver.recv().await {
+                    report_arrived(&app, report).await;
+                }
+            })
+            .detach();
+    }
+    while let Ok(sms) = inbound.recv().await {
+        if sms.sender.is_none() || sms.receiver.is_none() {
+            log::warn!(
+                "message {} from bearerbox without sender or receiver; refused",
+                sms.id
+            );
+            app.link.ack(&sms, AckStatus::Failed);
+            continue;
+        }
+        app.link.ack(&sms, AckStatus::Success);
+        if sms.sms_type == Some(SmsType::ReportMo) {
+            let mut hasher = DefaultHasher::new();
+            sms.dlr_url.hash(&mut hasher);
+            let lane = (hasher.finish() as usize) % LANES;
+            let _ = lanes[lane].send(sms).await;
+        } else {
+            let app = app.clone();
+            executor
+                .spawn(async move { mo_arrived(&app, sms).await })
+                .detach();
+        }
+    }
+}
+
+async fn mo_arrived(app: &App, mo: Sms) {
+    let text = services::mo_text(&mo);
+    let replies = match app.services.select(&mo) {
+        Some(service) => {
+            log::info!(
+                "MO {} from {:?}: service {:?}",
+                mo.id,
+                String::from_utf8_lossy(mo.sender.as_deref().unwrap_or_default()),
+                service.name
+            );
+            services::run(service, &mo, &app.settings, &app.client).await
+        }
+        None => {
+            log::info!("MO {}: no service for {text:?}", mo.id);
+            let mut reply = Sms::new_mt(
+                app.settings
+                    .global_sender
+                    .clone()
+                    .map(String::into_bytes)
+                    .or_else(|| mo.receiver.clone())
+                    .unwrap_or_default(),
+                mo.sender.clone().unwrap_or_default(),
+                &app.settings.reply_requestfailed,
+            );
+            reply.sms_type = Some(SmsType::MtReply);
+            reply.smsc_id = mo.smsc_id.clone();
+            reply.time = Some(crate::sendsms::now() as i32);
+            reply.udhdata = Some(Vec::new());
+            reply.dlr_url = Some(Vec::new());
+            vec![reply]
+        }
+    };
+    for mut reply in replies {
+        reply.boxc_id = app.settings.smsbox_id.clone().map(String::into_bytes);
+        if let Err(error) = app.link.push(reply) {
+            log::warn!("reply to MO {}: {error}", mo.id);
+        }
+    }
+}
+
+async fn report_arrived(app: &App, report: Sms) {
+    let event = report.dlr_mask.unwrap_or(-1);
+    let wire = String::from_utf8_lossy(report.dlr_url.as_deref().unwrap_or_default()).into_owned();
+    let carried = dlr_url::read(&wire);
+    if let (Some(id), Some(accounts)) = (&carried.message_id, app.accounts.clone())
+        && dlr_url::is_failure(event)
+    {
+        let id = id.clone();
+        let reason = format!("delivery failed (DLR event {event})");
+        match smol::unblock(move || accounts.refund(&id, &reason)).await {
+            Ok(0) => {}
+            Ok(parts) => log::info!("refunded {parts} credit(s) for a failed message"),
+            Err(error) => log::error!("refund after DLR {event}: {error}"),
+        }
+    }
+    if !dlr_url::wanted(&carried, event) {
+        return;
+    }
+    let mut view = report.clone();
+    view.dlr_url = Some(carried.url.clone().into_bytes());
+    let text = String::from_utf8_lossy(report.msgdata.as_deref().unwrap_or_default()).into_owned();
+    let name = String::from_utf8_lossy(report.service.as_deref().unwrap_or_default()).into_owned();
+    let url = escapes::expand(
+        &carried.url,
+        &Context {
+            sms: &view,
+            text: &text,
+            name: &name,
+            now: crate::sendsms::now(),
+        },
+    );
+    match app.client.fetch(&Outgoing::get(&url)).await {
+        Ok(reply) => log::debug!("dlr-url {url} answered {}", reply.status),
+        Err(error) => log::warn!("dlr-url callback failed: {error}"),
+    }
+}
