@@ -17,9 +17,11 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`process`] | the process shell shared with smsbox: [`process::cli`], [`process::logging`], [`process::signals`], [`process::daemon`], [`process::pidfile`], [`mod@process::listen`] |
-//! | [`admin`] | the admin/status HTTP port (placeholder) |
+//! | [`admin`] | the admin/status HTTP port: Kannel's commands and status pages, JSON, metrics |
+//! | [`admin_commands`] | the admin commands over the switchboard |
+//! | [`status`] | the status snapshot and store listing the admin port renders |
 //! | [`boxc`] | box connections on `smsbox-port` (placeholder) |
-//! | [`http1`] | the minimal HTTP/1.1 the placeholders answer with |
+//! | [`http1`] | the minimal HTTP/1.1 the admin port answers with |
 //! | [`runtime`] | everything smol: listeners, tasks, shutdown |
 //! | [`settings`] | the configuration read once into types |
 //! | [`switchboard`] | MT from boxes to links, MO and reports from links to boxes, through the store |
@@ -36,6 +38,7 @@
 //! nothing from the network and validates the configuration values it uses.
 
 pub mod admin;
+pub mod admin_commands;
 pub mod boxc;
 pub mod clock;
 pub mod dlr;
@@ -48,5 +51,6 @@ pub mod router;
 pub mod runtime;
 pub mod settings;
 pub mod smsc;
+pub mod status;
 pub mod store;
 pub mod switchboard;

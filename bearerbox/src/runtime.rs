@@ -128,6 +128,21 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<(
                     .spawn(smsc::loopback::run(id, submissions, events))
                     .detach();
             }
+            DriverSettings::At(at) => {
+                if let Err(error) = smsc::at::driver::spawn((**at).clone(), submissions, events) {
+                    log::error!("{}: SMSC {smsc_id}: {error}", link.location);
+                }
+            }
+            DriverSettings::Smpp(smpp) => {
+                executor
+                    .spawn(smsc::smpp::driver::run(
+                        smsc_id,
+                        (**smpp).clone(),
+                        submissions,
+                        events,
+                    ))
+                    .detach();
+            }
             DriverSettings::Sim => {
                 executor
                     .spawn(smsc::sim::run(smsc_id, submissions, events))
@@ -155,6 +170,7 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<(
         .spawn(async move {
             loop {
                 let next_due = dispatcher_board.borrow_mut().dispatch();
+                Switchboard::flush_reports(&dispatcher_board).await;
                 let pause = next_due.map_or(Duration::from_secs(3600), |due| {
                     Duration::from_secs((due - crate::clock::unix_now()).clamp(0, 3600) as u64 + 1)
                 });
@@ -172,8 +188,16 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<(
 
     smol::block_on(executor.run(async {
         let admin_board = shared.clone();
+        // The `shutdown` command closes the channel as the signal thread does.
+        let admin_stop = shutdown.0.clone();
+        let console = admin::Console::shared(&admin_board, move || {
+            admin_stop.close();
+        });
+        executor
+            .spawn(admin::sample(admin_board.clone(), console.clone()))
+            .detach();
         let admin_loop = accept_loop(&executor, admin, "admin", move |stream, peer| {
-            admin::serve(admin_board.clone(), stream, peer)
+            admin::serve(admin_board.clone(), console.clone(), stream, peer)
         });
         let box_loop = async {
             match boxes {

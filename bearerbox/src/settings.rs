@@ -13,6 +13,8 @@ use conf::{Config, Group, Location};
 use crate::foreign_id::IdForms;
 use crate::ip_list::{IpAccess, IpList};
 use crate::router::{IdRule, PrefixRule, SmscRules, UnifiedPrefix};
+pub use crate::smsc::at::AtSettings;
+pub use crate::smsc::smpp::config::SmppSettings;
 
 /// Where the store goes when the configuration names none.
 pub const DEFAULT_STORE: &str = "bearerbox-store.sqlite";
@@ -38,6 +40,12 @@ pub enum SettingsError {
         key: &'static str,
         found: String,
     },
+    #[error("{location}: '{key}': {reason}")]
+    BadValue {
+        location: Location,
+        key: &'static str,
+        reason: String,
+    },
     #[error("no 'core' group")]
     NoCore,
 }
@@ -60,6 +68,7 @@ pub struct Settings {
     pub box_access: IpAccess,
     pub links: Vec<LinkSettings>,
     pub box_routes: Vec<BoxRoute>,
+    pub admin: crate::admin::AdminSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +85,8 @@ pub struct LinkSettings {
     pub id_forms: IdForms,
     /// `reroute-smsc-id` for the loopback driver's MO.
     pub reroute_smsc_id: Option<String>,
+    /// Kannel's `reroute*` keys: MO from this link sent straight back out.
+    pub reroute: Reroute,
     pub location: Location,
 }
 
@@ -88,12 +99,74 @@ pub enum DriverSettings {
     },
     /// Kannel's `loopback`: every MT comes back as an MO.
     Loopback,
+    /// Kannel's `at`: a GSM modem on a serial port.
+    At(Box<AtSettings>),
+    /// Kannel's `smpp`: an SMPP 3.4 client.
+    Smpp(Box<SmppSettings>),
     /// Ours: a simulated SMSC inside bearerbox that accepts everything and
     /// reports delivery, for the demo.
     Sim,
     /// A driver this bearerbox does not have yet: the link stays offline,
     /// so messages for it wait (or fail over).
     Unsupported { kind: String },
+}
+
+/// Kannel's MO rerouting on an smsc group: `reroute = true` sends every MO
+/// back out as an MT through the router; `reroute-smsc-id` names the link
+/// it should take; `reroute-receiver = "smsc-a,111,222;smsc-b,333"` chooses
+/// it by the receiver; `reroute-dlr` includes delivery reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reroute {
+    pub all: bool,
+    pub smsc_id: Option<String>,
+    pub by_receiver: Vec<(String, Vec<String>)>,
+    pub reports: bool,
+}
+
+impl Reroute {
+    fn from_group(group: &Group) -> Reroute {
+        let by_receiver = group
+            .get("reroute-receiver")
+            .map(|rules| {
+                rules
+                    .split(';')
+                    .filter_map(|rule| {
+                        let mut items = rule
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|item| !item.is_empty());
+                        let smsc = items.next()?.to_owned();
+                        Some((smsc, items.map(str::to_owned).collect()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Reroute {
+            all: group.get_bool("reroute").unwrap_or(false),
+            smsc_id: group.get("reroute-smsc-id").map(str::to_owned),
+            by_receiver,
+            reports: group.get_bool("reroute-dlr").unwrap_or(false),
+        }
+    }
+
+    /// Whether an MO to `receiver` goes back out, and with which smsc-id as
+    /// its routing hint (`Some(None)`: rerouted, no hint).
+    pub fn target(&self, receiver: &str, is_report: bool) -> Option<Option<String>> {
+        if is_report && !self.reports {
+            return None;
+        }
+        if let Some((smsc, _)) = self
+            .by_receiver
+            .iter()
+            .find(|(_, receivers)| receivers.iter().any(|r| r == receiver))
+        {
+            return Some(Some(smsc.clone()));
+        }
+        if let Some(smsc) = &self.smsc_id {
+            return Some(Some(smsc.clone()));
+        }
+        self.all.then_some(None)
+    }
 }
 
 /// An `smsbox-route` group.
@@ -124,7 +197,7 @@ impl Settings {
         };
         let links = config
             .multi("smsc")
-            .filter_map(|group| match link(group) {
+            .filter_map(|group| match link(group, config) {
                 Ok(link) => Some(link),
                 Err(error) => {
                     errors.push(error);
@@ -166,6 +239,7 @@ impl Settings {
             },
             links,
             box_routes,
+            admin: crate::admin::AdminSettings::from_core(core),
         };
         if errors.is_empty() {
             Ok(settings)
@@ -211,7 +285,7 @@ fn prefix_rule(group: &Group, key: &str) -> Result<PrefixRule, SettingsError> {
     })
 }
 
-fn link(group: &Group) -> Result<LinkSettings, SettingsError> {
+fn link(group: &Group, config: &Config) -> Result<LinkSettings, SettingsError> {
     let kind = group.get("smsc").unwrap_or_default().to_owned();
     let smsc_id = group.get("smsc-id").unwrap_or(&kind).to_owned();
     let rules = SmscRules {
@@ -250,6 +324,8 @@ fn link(group: &Group) -> Result<LinkSettings, SettingsError> {
             }
         }
         "loopback" => DriverSettings::Loopback,
+        "at" => DriverSettings::At(Box::new(at(group, config, &smsc_id)?)),
+        "smpp" => DriverSettings::Smpp(Box::new(smpp(group)?)),
         "sim" => DriverSettings::Sim,
         other => DriverSettings::Unsupported {
             kind: other.to_owned(),
@@ -270,6 +346,231 @@ fn link(group: &Group) -> Result<LinkSettings, SettingsError> {
         dead_start: group.get_bool("dead-start").unwrap_or(false),
         id_forms: IdForms::from_msg_id_type(group.get_int("msg-id-type")),
         reroute_smsc_id: group.get("reroute-smsc-id").map(str::to_owned),
+        reroute: Reroute::from_group(group),
         location: group.location.clone(),
     })
+}
+
+/// Every key Kannel's smpp driver reads, with Kannel's defaults (reference/kannel.md §1.6).
+/// An `smsc = at` group, with the `modems` group its `modemtype` names, or
+/// all of them to pick from by the `ATI` answer when it is `auto` or unset.
+fn at(group: &Group, config: &Config, smsc_id: &str) -> Result<AtSettings, SettingsError> {
+    use crate::smsc::at::ModemType;
+    let device = group.get("device").ok_or_else(|| SettingsError::Missing {
+        location: group.location.clone(),
+        kind: "at".into(),
+        key: "device",
+    })?;
+    let modems: Vec<_> = config.multi("modems").map(modem_definition).collect();
+    let modem = match group.get("modemtype").or_else(|| group.get("modem-type")) {
+        Some(id) if id != "auto" => match modems.iter().find(|modem| modem.id == id) {
+            Some(modem) => ModemType::Known(Box::new(modem.clone())),
+            None => {
+                log::warn!(
+                    "{}: modemtype '{id}' names no modems group; the modem will be detected",
+                    group.location
+                );
+                ModemType::Detect(modems)
+            }
+        },
+        _ => ModemType::Detect(modems),
+    };
+    let seconds = |key: &str| {
+        group
+            .get_int(key)
+            .filter(|&s| s > 0)
+            .map(|s| std::time::Duration::from_secs(s as u64))
+    };
+    let mut settings = AtSettings::new(smsc_id, device);
+    settings.speed = group
+        .get_int("speed")
+        .filter(|&speed| speed > 0)
+        .and_then(|speed| u32::try_from(speed).ok());
+    settings.modem = modem;
+    settings.pin = group.get("pin").map(str::to_owned);
+    settings.sms_center = group.get("sms-center").map(str::to_owned);
+    settings.my_number = group.get("my-number").map(str::to_owned);
+    // A relative TP-VP code, as Kannel reads it; 167 is a day.
+    settings.validity_period = Some(
+        group
+            .get_int("validityperiod")
+            .and_then(|vp| u8::try_from(vp).ok())
+            .unwrap_or(167),
+    );
+    settings.keepalive = seconds("keepalive");
+    settings.sim_buffering = group.get_bool("sim-buffering").unwrap_or(false);
+    settings.max_error_count = group
+        .get_int("max-error-count")
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|&n| n > 0);
+    settings.message_storage = group.get("message-storage").map(str::to_owned);
+    if let Some(delay) = seconds("reconnect-delay") {
+        settings.reconnect_delay = delay;
+    }
+    if let Some(octets) = group.get_int("max-sms-octets").filter(|&n| n > 0) {
+        settings.max_sms_octets = octets as usize;
+    }
+    Ok(settings)
+}
+
+/// A `modems` group over Kannel's defaults.
+fn modem_definition(group: &Group) -> crate::smsc::at::ModemDefinition {
+    let defaults = crate::smsc::at::ModemDefinition::default();
+    let text = |key: &str| group.get(key).map(str::to_owned);
+    let flag = |key: &str, default: bool| group.get_bool(key).unwrap_or(default);
+    crate::smsc::at::ModemDefinition {
+        id: text("id").unwrap_or_default(),
+        name: text("name").or_else(|| text("id")).unwrap_or_default(),
+        detect_string: text("detect-string"),
+        detect_string2: text("detect-string2"),
+        init_string: text("init-string").unwrap_or(defaults.init_string),
+        reset_string: text("reset-string"),
+        speed: group
+            .get_int("speed")
+            .filter(|&speed| speed > 0)
+            .and_then(|speed| u32::try_from(speed).ok()),
+        enable_hwhs: text("enable-hwhs").unwrap_or(defaults.enable_hwhs),
+        hardware_flow_control: flag("hardware-flow-control", defaults.hardware_flow_control),
+        need_sleep: flag("need-sleep", false),
+        no_pin: flag("no-pin", false),
+        no_smsc: flag("no-smsc", false),
+        sendline_sleep: group
+            .get_int("sendline-sleep")
+            .filter(|&ms| ms >= 0)
+            .map_or(defaults.sendline_sleep, |ms| {
+                std::time::Duration::from_millis(ms as u64)
+            }),
+        keepalive_cmd: text("keepalive-cmd").unwrap_or(defaults.keepalive_cmd),
+        message_storage: text("message-storage"),
+        message_start: group
+            .get_int("message-start")
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(defaults.message_start),
+        enable_mms: flag("enable-mms", false),
+        broken: flag("broken", false),
+    }
+}
+
+fn smpp(group: &Group) -> Result<SmppSettings, SettingsError> {
+    use std::time::Duration;
+
+    use crate::smsc::smpp::address::TonNpi;
+    use crate::smsc::smpp::session::WaitAckExpire;
+
+    let location = |key: &str| {
+        group
+            .entry(key)
+            .map_or_else(|| group.location.clone(), |e| e.location.clone())
+    };
+    let text = |key: &str| group.get(key).map(str::to_owned);
+    let port = |key: &str| {
+        group
+            .get_int(key)
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(0)
+    };
+    let seconds = |key: &str, default: u64| {
+        group
+            .get_int(key)
+            .and_then(|s| u64::try_from(s).ok())
+            .map_or(Duration::from_secs(default), Duration::from_secs)
+    };
+    let octet = |key: &str| group.get_int(key).and_then(|v| u8::try_from(v).ok());
+    let pair = |ton: &str, npi: &str| match (octet(ton), octet(npi)) {
+        (Some(ton), Some(npi)) => Some(TonNpi { ton, npi }),
+        _ => None,
+    };
+    let address = |key: &'static str| -> Result<Option<IpAddr>, SettingsError> {
+        group
+            .get(key)
+            .map(|found| {
+                found.parse().map_err(|_| SettingsError::BadAddress {
+                    location: location(key),
+                    key,
+                    found: found.to_owned(),
+                })
+            })
+            .transpose()
+    };
+    let alt_charset =
+        match group.get("alt-charset") {
+            None => None,
+            Some(name) => Some(box_protocol::encoding::Charset::from_name(name).map_err(
+                |error| SettingsError::BadValue {
+                    location: location("alt-charset"),
+                    key: "alt-charset",
+                    reason: error.to_string(),
+                },
+            )?),
+        };
+    let mut settings = SmppSettings {
+        host: text("host").unwrap_or_default(),
+        port: port("port"),
+        receive_port: port("receive-port"),
+        transceiver: group.get_bool("transceiver-mode").unwrap_or(false),
+        our_host: address("our-host")?,
+        our_port: Some(port("our-port")).filter(|&p| p != 0),
+        our_receiver_port: Some(port("our-receiver-port")).filter(|&p| p != 0),
+        connect_allow_ip: group.get("connect-allow-ip").map(IpList::parse),
+        use_ssl: group.get_bool("use-ssl").unwrap_or(false),
+        my_number: text("my-number"),
+        reconnect_delay: seconds("reconnect-delay", 10).max(Duration::from_millis(100)),
+        ..SmppSettings::default()
+    };
+    let session = &mut settings.session;
+    session.system_id = text("smsc-username")
+        .or_else(|| text("system-id"))
+        .unwrap_or_default();
+    session.password = text("smsc-password").unwrap_or_default();
+    session.system_type = text("system-type").unwrap_or_default();
+    // Kannel writes the decimal digits as BCD: 34 → 0x34.
+    let version = group.get_int("interface-version").unwrap_or(34);
+    session.interface_version = u8::try_from(version / 10 * 16 + version % 10).unwrap_or(0x34);
+    session.addr_ton = octet("bind-addr-ton").unwrap_or(0);
+    session.addr_npi = octet("bind-addr-npi").unwrap_or(0);
+    session.address_range = text("address-range").unwrap_or_default();
+    session.window = group
+        .get_int("max-pending-submits")
+        .filter(|&n| n > 0)
+        .map_or(10, |n| n as usize);
+    session.enquire_link_interval =
+        seconds("enquire-link-interval", 30).max(Duration::from_secs(1));
+    session.wait_ack = seconds("wait-ack", 60).max(Duration::from_secs(1));
+    session.wait_ack_expire = match group.get_int("wait-ack-expire") {
+        None => WaitAckExpire::Requeue,
+        Some(value) => {
+            WaitAckExpire::from_kannel(value).ok_or_else(|| SettingsError::BadValue {
+                location: location("wait-ack-expire"),
+                key: "wait-ack-expire",
+                reason: format!("expected 0, 1 or 2, got {value}"),
+            })?
+        }
+    };
+    session.throughput = group.get_decimal("throughput").filter(|&t| t > 0.0);
+    session.connection_timeout = Some(seconds("connection-timeout", 300)).filter(|t| !t.is_zero());
+    let submit = &mut settings.submit;
+    submit.service_type = text("service-type").unwrap_or_default();
+    submit.source_ton_npi = pair("source-addr-ton", "source-addr-npi");
+    submit.source_autodetect = group.get_bool("source-addr-autodetect").unwrap_or(true);
+    submit.dest_ton_npi = pair("dest-addr-ton", "dest-addr-npi");
+    submit.esm_class = match group.get_int("esm-class") {
+        None => 3,
+        Some(value @ (0 | 3)) => value as u8,
+        Some(value) => {
+            return Err(SettingsError::BadValue {
+                location: location("esm-class"),
+                key: "esm-class",
+                reason: format!("expected 0 or 3, got {value}"),
+            });
+        }
+    };
+    submit.priority = octet("priority").filter(|&p| p <= 3).unwrap_or(0);
+    submit.validity_minutes = group.get_int("validityperiod").filter(|&m| m > 0);
+    submit.max_sms_octets = group
+        .get_int("max-sms-octets")
+        .filter(|&n| n > 0)
+        .map_or(140, |n| n.min(254) as usize);
+    submit.alt_charset = alt_charset;
+    submit.alt_dcs = group.get_bool("alt-dcs").unwrap_or(false);
+    Ok(settings)
 }

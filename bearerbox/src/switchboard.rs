@@ -102,6 +102,10 @@ pub struct Switchboard {
     pub reports_received: u64,
     /// MO and reports acked by boxes.
     pub to_boxes_done: u64,
+    /// Delivery reports whose message id matched no record.
+    pub dlr_misses: u64,
+    /// Reports made here (SMSC ack, refusal), waiting for `flush_reports`.
+    pub(crate) pending_reports: Vec<Sms>,
     /// MT messages in the store.
     pub queued_mt: usize,
     pub(crate) wake: Sender<()>,
@@ -216,6 +220,8 @@ impl Switchboard {
             mo_received: 0,
             reports_received: 0,
             to_boxes_done: 0,
+            dlr_misses: 0,
+            pending_reports: Vec::new(),
             queued_mt: 0,
             wake,
         }
@@ -342,7 +348,14 @@ impl Switchboard {
     pub fn dispatch(&mut self) -> Option<i64> {
         let now = unix_now();
         let mut next_due = None;
-        let lane_names: Vec<String> = self.lanes.keys().cloned().collect();
+        // Suspended or stopping: nothing new goes to the SMSCs; what waits
+        // stays in the store.
+        let sending = matches!(self.lifecycle, Lifecycle::Running | Lifecycle::Isolated);
+        let lane_names: Vec<String> = if sending {
+            self.lanes.keys().cloned().collect()
+        } else {
+            Vec::new()
+        };
         for name in lane_names {
             if let Some(due) = self.dispatch_mt_lane(&name, now) {
                 next_due = Some(next_due.map_or(due, |d: i64| d.min(due)));
@@ -432,9 +445,13 @@ impl Switchboard {
                 break;
             };
             let link = &mut self.links[index];
+            let mut sms = message.sms.clone();
+            // The link's own unified-prefix, after the core's (applied on acceptance).
+            let receiver = link.settings.unified_prefix.normalise(&text(&sms.receiver));
+            sms.receiver = Some(receiver.into_bytes());
             let submission = Submission {
                 token: message.seq,
-                sms: message.sms.clone(),
+                sms,
             };
             if link.submit.try_send(submission).is_err() {
                 lane.window.push_front(message);
@@ -450,6 +467,11 @@ impl Switchboard {
     // ---- events from links -------------------------------------------------
 
     pub async fn on_link_event(shared: &Shared, index: usize, event: LinkEvent) {
+        Switchboard::handle_link_event(shared, index, event).await;
+        Switchboard::flush_reports(shared).await;
+    }
+
+    async fn handle_link_event(shared: &Shared, index: usize, event: LinkEvent) {
         match event {
             LinkEvent::Online => {
                 let mut board = shared.borrow_mut();
@@ -551,7 +573,10 @@ impl Switchboard {
                         smsc_id.as_deref(),
                     );
                 } else {
-                    message.not_before = unix_now() + board.settings.resend_freq;
+                    // sms-resend-freq, doubling with each failure up to 16 times it:
+                    // an SMSC that keeps refusing is not hammered.
+                    let backoff = 1i64 << (message.tries - 1).clamp(0, 4);
+                    message.not_before = unix_now() + board.settings.resend_freq * backoff;
                     log::info!(
                         "message {} failed temporarily ({reason}); retry {} at {}",
                         message.sms.id,
@@ -596,14 +621,46 @@ impl Switchboard {
                     log::info!("isolated: MO from link {index} dropped before it was taken");
                     return;
                 }
-                {
+                let mut sms = *sms;
+                let reroute = {
                     let mut board = shared.borrow_mut();
                     board.mo_received += 1;
-                    if let Some(link) = board.links.get_mut(index) {
-                        link.received += 1;
+                    let core_prefix = board.settings.unified_prefix.clone();
+                    let Some(link) = board.links.get_mut(index) else {
+                        return;
+                    };
+                    link.received += 1;
+                    // The sender: the link's rules first, then the core's, as Kannel.
+                    let sender = link.settings.unified_prefix.normalise(&text(&sms.sender));
+                    sms.sender = Some(core_prefix.normalise(&sender).into_bytes());
+                    // A loopback link's MO is an MT turned round already; its
+                    // reroute-smsc-id only names it (see smsc::loopback).
+                    if matches!(
+                        link.settings.driver,
+                        crate::settings::DriverSettings::Loopback
+                    ) {
+                        None
+                    } else {
+                        link.settings
+                            .reroute
+                            .target(&text(&sms.receiver), sms.is_report())
+                    }
+                };
+                match reroute {
+                    None => {
+                        Switchboard::to_boxes(shared, sms).await;
+                    }
+                    Some(hint) => {
+                        // Kannel's reroute: the MO goes straight back out as an MT.
+                        sms.sms_type = Some(SmsType::MtPush);
+                        if let Some(hint) = hint {
+                            sms.smsc_id = Some(hint.into_bytes());
+                        }
+                        let id = sms.id;
+                        let acceptance = Switchboard::accept_mt(shared, sms).await;
+                        log::info!("MO {id} rerouted as an MT: {acceptance:?}");
                     }
                 }
-                Switchboard::to_boxes(shared, *sms).await;
             }
             LinkEvent::Report {
                 foreign_id,
@@ -638,11 +695,18 @@ impl Switchboard {
                             Switchboard::to_boxes(shared, report).await;
                         }
                     }
-                    Ok(None) => log::warn!(
-                        "SMSC {smsc_id}: delivery report for unknown message id '{foreign_id}' ignored"
-                    ),
+                    Ok(None) => {
+                        shared.borrow_mut().dlr_misses += 1;
+                        log::warn!(
+                            "SMSC {smsc_id}: delivery report for unknown message id '{foreign_id}' ignored"
+                        );
+                    }
                     Err(error) => log::error!("{error}"),
                 }
+            }
+            // Events are handled in order, so everything the link sent before is done.
+            LinkEvent::Flush(done) => {
+                let _ = done.try_send(());
             }
         }
     }
@@ -668,19 +732,25 @@ impl Switchboard {
         if !event.wanted_by(mt.dlr_mask) {
             return;
         }
-        let report = report_for(mt, event, text.as_bytes().to_vec(), smsc_id);
-        let lane = self.box_lane_for(&report);
-        let store = self.store.clone();
-        let message = NewMessage {
-            direction: Direction::ToBox,
-            lane: lane.clone(),
-            accepted_at: unix_now(),
-            payload: Msg::Sms(report).to_bytes(),
-        };
-        self.box_lanes.entry(lane).or_default().exhausted = false;
-        // The commit is ordered before the next refill's read by the writer.
-        store.insert(vec![message]).detach();
-        self.poke();
+        // Committed by `flush_reports`, which the event handler and the
+        // dispatcher run once they hold no borrow: a report must be on disk
+        // before its lane is marked for reading, or a refill racing the
+        // commit would find nothing and leave the lane asleep.
+        self.pending_reports
+            .push(report_for(mt, event, text.as_bytes().to_vec(), smsc_id));
+    }
+
+    /// Commits the reports made locally and hands them to the boxes.
+    pub async fn flush_reports(shared: &Shared) {
+        loop {
+            let reports = std::mem::take(&mut shared.borrow_mut().pending_reports);
+            if reports.is_empty() {
+                return;
+            }
+            for report in reports {
+                Switchboard::to_boxes(shared, report).await;
+            }
+        }
     }
 
     // ---- MO and reports to boxes ---------------------------------------------

@@ -25,6 +25,11 @@
 //! | [`gateway`] | starting, waiting for, signalling and stopping the boxes |
 //! | [`box_client`] | a box speaking Kannel's box protocol to bearerbox |
 //! | [`fake_client`] | a client of the `fake` SMSC link, like Kannel's `fakesmsc` |
+//! | [`http`] | a small HTTP client for the tests |
+//! | [`recorder`] | an HTTP server that records every request (sms-service and dlr-url targets) |
+//! | [`kannel`] | Kannel 1.4.5's boxes and `fakesmsc` beside ours: `Bearer::{Ours, Kannel}`, `SmsboxRig` |
+//! | [`scripted_bearerbox`] | a bearerbox the test drives by hand, for smsbox's side of the box protocol |
+//! | [`modem_sim`] | a GSM modem on a pseudo-terminal, with its own PDU decoder, also the `modem-sim` binary |
 //! | [`smsc_sim`] | an SMPP 3.4 SMSC simulator on an independent codec (`rusmpp-core`), also the `smsc-sim` binary |
 
 pub mod box_client;
@@ -33,6 +38,7 @@ pub mod fake_client;
 pub mod gateway;
 pub mod http;
 pub mod kannel;
+pub mod modem_sim;
 pub mod ports;
 pub mod recorder;
 pub mod scripted_bearerbox;

@@ -378,3 +378,149 @@ fn a_daemonized_bearerbox_still_commits_and_acks() -> TestResult {
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Buffered)]);
     Ok(())
 }
+
+#[test]
+fn a_loopback_link_turns_an_mt_into_an_mo_for_the_boxes() -> TestResult {
+    let setup =
+        Setup::with_conf(|conf| conf.group("smsc", &[("smsc", "loopback"), ("smsc-id", "loop")]))?;
+    let _bearerbox = setup.start_bearerbox(&[])?;
+    let mut boxc = box_client(&setup)?;
+    std::thread::sleep(Duration::from_millis(200));
+    let message = mt("12345", "4670000001", "round trip");
+    boxc.send(&Msg::Sms(message.clone()))?;
+    let mut got_ack = false;
+    let mut got_mo = None;
+    while !(got_ack && got_mo.is_some()) {
+        match boxc.next(WAIT)? {
+            Msg::Ack { id, nack, .. } => {
+                assert_eq!((id, nack), (message.id, AckStatus::Success));
+                got_ack = true;
+            }
+            Msg::Sms(mo) => {
+                boxc.ack(&mo)?;
+                got_mo = Some(mo);
+            }
+            other => return Err(format!("unexpected {}", other.type_name()).into()),
+        }
+    }
+    let mo = got_mo.ok_or("no MO")?;
+    assert_eq!(mo.sms_type, Some(SmsType::Mo));
+    assert_ne!(mo.id, message.id, "the MO is a new message");
+    assert_eq!((mo.sender, mo.receiver), (message.sender, message.receiver));
+    assert_eq!(mo.msgdata.as_deref(), Some(&b"round trip"[..]));
+    assert_eq!(mo.smsc_id.as_deref(), Some(&b"loop"[..]));
+    Ok(())
+}
+
+#[test]
+fn an_mo_on_a_rerouting_link_goes_straight_back_out_on_the_named_link() -> TestResult {
+    let (incoming, outgoing) = (ports::reserve()?, ports::reserve()?);
+    let setup = Setup::with_conf(|conf| {
+        let conf = fake_link(
+            conf,
+            "in",
+            &incoming,
+            &[("reroute-smsc-id", "out"), ("denied-smsc-id", "out")],
+        );
+        fake_link(conf, "out", &outgoing, &[("allowed-smsc-id", "out")])
+    })?;
+    let _bearerbox = setup.start_bearerbox(&[])?;
+    let mut in_link = FakeClient::connect(incoming.number(), WAIT)?;
+    let mut out_link = FakeClient::connect(outgoing.number(), WAIT)?;
+    std::thread::sleep(Duration::from_millis(200));
+    in_link.send_line("4670000002 5555 text pass me on")?;
+    assert_eq!(
+        out_link.read_line(WAIT)?.as_deref(),
+        Some("4670000002 5555 text pass me on")
+    );
+    assert_eq!(in_link.read_line(Duration::from_millis(300))?, None);
+    Ok(())
+}
+
+#[test]
+fn unified_prefix_rewrites_receivers_for_routing_and_each_link_rewrites_again() -> TestResult {
+    let smsc = ports::reserve()?;
+    let setup = Setup::with_conf(|conf| {
+        fake_link(
+            conf,
+            "italy",
+            &smsc,
+            &[("allowed-prefix", "+39"), ("unified-prefix", "-,+")],
+        )
+    })?;
+    // The core's rule: national numbers become international.
+    let text = std::fs::read_to_string(&setup.conf)?.replace(
+        "group = core\n",
+        "group = core\nunified-prefix = \"+39,0039,0\"\n",
+    );
+    std::fs::write(&setup.conf, text)?;
+    let _bearerbox = setup.start_bearerbox(&[])?;
+    let mut link = FakeClient::connect(smsc.number(), WAIT)?;
+    let mut boxc = box_client(&setup)?;
+    std::thread::sleep(Duration::from_millis(200));
+    boxc.send(&Msg::Sms(mt("777", "0039333123", "a")))?;
+    boxc.send(&Msg::Sms(mt("777", "0333456", "b")))?;
+    assert!(
+        boxc.acks(2, WAIT)?
+            .iter()
+            .all(|(_, status)| *status == AckStatus::Success)
+    );
+    // Routed as +39…, sent without the plus, as the link's rule says.
+    assert_eq!(
+        link.read_lines(2, WAIT)?,
+        vec!["777 39333123 text a", "777 39333456 text b"]
+    );
+    Ok(())
+}
+
+#[test]
+fn smsbox_route_sends_a_links_mo_to_the_named_box_only() -> TestResult {
+    let smsc = ports::reserve()?;
+    let setup = Setup::with_conf(|conf| {
+        fake_link(conf, "fake1", &smsc, &[]).group(
+            "smsbox-route",
+            &[("smsbox-id", "billing"), ("smsc-id", "fake1")],
+        )
+    })?;
+    let _bearerbox = setup.start_bearerbox(&[])?;
+    let mut anonymous = box_client(&setup)?;
+    let mut billing = BoxClient::connect(setup.ports.smsbox.number(), Some("billing"))?;
+    let mut link = FakeClient::connect(smsc.number(), WAIT)?;
+    std::thread::sleep(Duration::from_millis(200));
+    link.send_line("4670000002 5555 text for billing")?;
+    let Msg::Sms(mo) = billing.next(WAIT)? else {
+        return Err("expected an sms".into());
+    };
+    assert_eq!(mo.msgdata.as_deref(), Some(&b"for billing"[..]));
+    billing.ack(&mo)?;
+    assert!(
+        anonymous.next(Duration::from_millis(300)).is_err(),
+        "the other box got nothing"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_built_in_sim_smsc_accepts_at_once_and_reports_delivery() -> TestResult {
+    let setup =
+        Setup::with_conf(|conf| conf.group("smsc", &[("smsc", "sim"), ("smsc-id", "sim")]))?;
+    let _bearerbox = setup.start_bearerbox(&[])?;
+    let mut boxc = box_client(&setup)?;
+    std::thread::sleep(Duration::from_millis(200));
+    let mut message = mt("12345", "4670000001", "simulated");
+    message.dlr_mask = Some(31);
+    boxc.send(&Msg::Sms(message.clone()))?;
+    let mut events = Vec::new();
+    while events.len() < 2 {
+        match boxc.next(WAIT)? {
+            Msg::Ack { id, nack, .. } => assert_eq!((id, nack), (message.id, AckStatus::Success)),
+            Msg::Sms(report) => {
+                events.push(report.dlr_mask);
+                boxc.ack(&report)?;
+            }
+            other => return Err(format!("unexpected {}", other.type_name()).into()),
+        }
+    }
+    assert_eq!(events, vec![Some(8), Some(1)]);
+    Ok(())
+}

@@ -16,10 +16,13 @@ fn bearerbox_and_smsbox_start_and_answer_on_their_ports() -> TestResult {
     let (status, body) = http_get(ports.admin.number(), "/status")?;
     assert_eq!(status, 200);
     assert!(
-        body.starts_with("Kannel-compatible bearerbox "),
+        body.starts_with("Kannel bearerbox version `"),
         "admin answered {body:?}"
     );
-    assert!(body.contains(" running"), "admin answered {body:?}");
+    assert!(
+        body.contains("\nStatus: running, uptime "),
+        "admin answered {body:?}"
+    );
 
     // No `from` and no global-sender: Kannel's own refusal, before anything is sent.
     let (status, body) = http_get(

@@ -16,8 +16,9 @@
 //! - `fake`: the `fake` driver, listening for a `fakesmsc` client.
 //! - `loopback`: Kannel's `loopback`, every MT back as an MO.
 //! - `sim`: ours, a simulated SMSC inside bearerbox.
-//! - `smpp`: the SMPP 3.4 protocol, sans-I/O (PDU codec, TLVs, times, statuses).
+//! - `smpp`: `smsc = smpp`, SMPP 3.4: the sans-I/O codec and session, and the driver.
 
+pub mod at;
 pub mod fake;
 pub mod fake_line;
 pub mod loopback;
@@ -62,4 +63,8 @@ pub enum LinkEvent {
         /// The receipt text, when the SMSC sent one.
         text: Option<Vec<u8>>,
     },
+    /// Answered once the core has handled every event the link sent before it: an MO or a
+    /// report sent earlier is then committed, so the driver may acknowledge it to the SMSC
+    /// (SMPP's deliver_sm_resp) without risking its loss.
+    Flush(smol::channel::Sender<()>),
 }

@@ -22,7 +22,16 @@ pub async fn run(smsc_id: String, submissions: Receiver<Submission>, events: Sen
         if events.send(accepted).await.is_err() {
             return;
         }
-        if DlrEvent::Delivered.wanted_by(sms.dlr_mask) {
+        // A real SMSC sends a receipt whenever one was asked for; the core
+        // passes on only the events the message wants.
+        let asked = [
+            DlrEvent::Delivered,
+            DlrEvent::Undelivered,
+            DlrEvent::Buffered,
+        ]
+        .iter()
+        .any(|event| event.wanted_by(sms.dlr_mask));
+        if asked {
             let text = format!("id:{foreign_id} sub:001 dlvrd:001 stat:DELIVRD err:000");
             let report = LinkEvent::Report {
                 foreign_id,

@@ -104,12 +104,15 @@ fn write_loop(shared: &Shared, id: u64, mut stream: TcpStream, inbox: Receiver<O
                 let _ = stream.shutdown(Shutdown::Both);
                 return;
             }
+            // The window shrinks before the answer leaves: once the client
+            // can read it, it may send the next submit, and counting that one
+            // before this answer would show a window one larger than it is.
+            if let OutKind::SubmitResp = outgoing.kind {
+                shared.resp_written(id);
+            }
             if stream.write_all(&outgoing.bytes).is_err() {
                 let _ = stream.shutdown(Shutdown::Both);
                 return;
-            }
-            if let OutKind::SubmitResp = outgoing.kind {
-                shared.resp_written(id);
             }
             if let Some(mut record) = outgoing.record {
                 record.at = std::time::SystemTime::now();

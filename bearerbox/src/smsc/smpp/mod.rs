@@ -16,6 +16,12 @@
 //!   kept raw so vendor TLVs round-trip.
 //! - [`status`]: `command_status` codes, with the temporary/permanent split the router needs.
 //! - [`time`]: SMPP absolute and relative time strings (`schedule_delivery_time`, `validity_period`).
+//! - [`session`]: the session as a state machine fed bytes and `now` (bind, window, enquire_link,
+//!   wait-ack, throttling, throughput, unbind), quinn-proto style.
+//! - [`address`], [`dcs`], [`submit`]: a core message as the submit_sm PDUs Kannel sends for it.
+//! - [`deliver`]: deliver_sm / data_sm as a delivery report or an MO, concatenated MO joined.
+//! - [`driver`]: `smsc = smpp`, the smol task that moves the session's bytes over TCP;
+//!   [`connect`] opens that connection; [`config`] holds the group's typed settings.
 //!
 //! ```text
 //!  socket bytes ──► pdu::check(buf, max) ──► Incomplete { needed } ─► read more
@@ -27,8 +33,16 @@
 //!                      session ──► Pdu::encode(&mut out) ──► socket
 //! ```
 
+pub mod address;
+pub mod config;
+pub mod connect;
+pub mod dcs;
+pub mod deliver;
+pub mod driver;
 pub mod pdu;
+pub mod session;
 pub mod status;
+pub mod submit;
 pub mod time;
 pub mod tlv;
 pub mod wire;

@@ -1,0 +1,259 @@
+//! The admin commands, each a function over the switchboard answering with
+//! Kannel's exact words. A command that cannot do what it is asked answers
+//! with Kannel's failure text and changes nothing.
+
+use uuid::Uuid;
+
+use crate::store::Direction;
+use crate::switchboard::{Lifecycle, Shared, Switchboard};
+
+/// Kannel's answer to most commands once shutdown has begun.
+pub const TOO_LATE: &str = "Avalanche has already started, too late to save the sheeps";
+
+pub fn suspend(board: &mut Switchboard) -> &'static str {
+    if board.lifecycle == Lifecycle::Suspended {
+        return "Already suspended";
+    }
+    board.lifecycle = Lifecycle::Suspended;
+    log::info!("admin: suspended");
+    "Kannel suspended"
+}
+
+pub fn isolate(board: &mut Switchboard) -> &'static str {
+    if board.lifecycle == Lifecycle::Isolated {
+        return "Already isolated";
+    }
+    board.lifecycle = Lifecycle::Isolated;
+    log::info!("admin: isolated from the SMSCs' MO");
+    "Kannel isolated from message providers"
+}
+
+pub fn resume(board: &mut Switchboard) -> &'static str {
+    if board.lifecycle == Lifecycle::Running {
+        return "Already running";
+    }
+    board.lifecycle = Lifecycle::Running;
+    board.poke();
+    log::info!("admin: running resumed");
+    "Running resumed"
+}
+
+/// `stop-smsc`: every link with that admin id stops taking messages; what
+/// waits for it stays queued (or fails over) until it is started again.
+pub fn stop_smsc(board: &mut Switchboard, admin_id: &str) -> String {
+    let mut stopped = 0;
+    for link in board
+        .links
+        .iter_mut()
+        .filter(|link| link.settings.admin_id == admin_id && !link.state.stopped)
+    {
+        link.state.stopped = true;
+        stopped += 1;
+    }
+    if stopped == 0 {
+        return format!("Could not shut down smsc-id `{admin_id}'");
+    }
+    log::info!("admin: SMSC {admin_id} stopped");
+    board.poke();
+    format!("SMSC `{admin_id}' shut down")
+}
+
+/// `start-smsc`: a stopped link takes messages again.
+pub fn start_smsc(board: &mut Switchboard, admin_id: &str) -> String {
+    let mut started = 0;
+    for link in board
+        .links
+        .iter_mut()
+        .filter(|link| link.settings.admin_id == admin_id && link.state.stopped)
+    {
+        link.state.stopped = false;
+        started += 1;
+    }
+    if started == 0 {
+        return format!("Could not re-start smsc-id `{admin_id}'");
+    }
+    log::info!("admin: SMSC {admin_id} started");
+    board.poke();
+    format!("SMSC `{admin_id}' re-started")
+}
+
+/// Kannel reads the level with `atoi`: leading digits, else 0.
+pub fn parse_level(text: &str) -> i64 {
+    let text = text.trim_start();
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let digits: String = digits
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(18)
+        .collect();
+    digits.parse::<i64>().map_or(0, |n| sign * n)
+}
+
+/// `log-level`: records below the level are dropped, in every log.
+pub fn log_level(level: Option<&str>) -> String {
+    let Some(level) = level else {
+        return "New level not given".to_owned();
+    };
+    let number = parse_level(level);
+    let filter = match number {
+        i64::MIN..=0 => log::LevelFilter::Trace,
+        1 => log::LevelFilter::Info,
+        2 => log::LevelFilter::Warn,
+        _ => log::LevelFilter::Error,
+    };
+    log::set_max_level(filter);
+    log::warn!("admin: log-level set to {number}");
+    format!("log-level set to {number}")
+}
+
+/// `flush-dlr`: forgets every submission still waiting for its report.
+pub async fn flush_dlr(shared: &Shared) -> String {
+    let (suspended, path) = {
+        let board = shared.borrow();
+        (
+            board.lifecycle == Lifecycle::Suspended,
+            board.store.path().to_owned(),
+        )
+    };
+    if !suspended {
+        return "Suspend Kannel before trying to flush DLR queue".to_owned();
+    }
+    let flushed = smol::unblock(move || -> rusqlite::Result<usize> {
+        let connection = rusqlite::Connection::open(&path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.execute("DELETE FROM dlr", [])
+    })
+    .await;
+    match flushed {
+        Ok(count) => {
+            log::info!("admin: {count} waiting delivery reports flushed");
+            "DLR queue flushed".to_owned()
+        }
+        Err(error) => {
+            log::error!("admin: flushing the delivery reports failed: {error}");
+            "Could not flush DLR queue".to_owned()
+        }
+    }
+}
+
+/// Takes a message out of the lanes' memory; its direction and store seq.
+fn take_from_lanes(board: &mut Switchboard, id: Uuid) -> Option<(Direction, i64)> {
+    let lanes = [
+        (Direction::ToSmsc, &mut board.lanes),
+        (Direction::ToBox, &mut board.box_lanes),
+    ];
+    for (direction, lanes) in lanes {
+        for lane in lanes.values_mut() {
+            if let Some(at) = lane.window.iter().position(|m| m.sms.id == id) {
+                return lane.window.remove(at).map(|m| (direction, m.seq));
+            }
+            if let Some(at) = lane.deferred.iter().position(|m| m.sms.id == id) {
+                return Some((direction, lane.deferred.remove(at).seq));
+            }
+        }
+    }
+    None
+}
+
+/// Handed to a link or a box, and not answered yet.
+fn in_flight(board: &Switchboard, id: Uuid) -> bool {
+    board
+        .links
+        .iter()
+        .any(|link| link.in_flight.values().any(|(_, m)| m.sms.id == id))
+        || board
+            .boxes
+            .iter()
+            .any(|conn| conn.pending.contains_key(&id))
+}
+
+/// Searches the store beyond the lanes' windows.
+fn find_in_store(board: &Switchboard, id: Uuid) -> Option<(Direction, i64)> {
+    let lanes = board.store.lanes().ok()?;
+    for lane in lanes {
+        let mut after = 0;
+        loop {
+            let rows = board
+                .store
+                .read_lane(lane.direction, &lane.lane, after, crate::status::PAGE)
+                .ok()?;
+            let complete = rows.len() < crate::status::PAGE;
+            for row in rows {
+                after = row.seq;
+                if let Ok(box_protocol::message::Msg::Sms(sms)) =
+                    box_protocol::message::Msg::decode(&row.payload)
+                    && sms.id == id
+                {
+                    return Some((lane.direction, row.seq));
+                }
+            }
+            if complete {
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// `remove-message`: deletes a queued message that no link or box holds.
+pub async fn remove_message(shared: &Shared, id: Option<&str>) -> String {
+    let Some(id) = id else {
+        return "Message id not given".to_owned();
+    };
+    if id.len() != 36 {
+        return "Message id should be 36 characters long".to_owned();
+    }
+    let refused = format!("Could not remove message id `{id}'");
+    let Ok(uuid) = Uuid::parse_str(id) else {
+        return refused;
+    };
+    let removed = format!("Message id `{id}' removed");
+    let (found, store) = {
+        let mut board = shared.borrow_mut();
+        if in_flight(&board, uuid) {
+            return refused;
+        }
+        let found = match take_from_lanes(&mut board, uuid) {
+            Some(found) => Some(found),
+            None => find_in_store(&board, uuid),
+        };
+        (found, board.store.clone())
+    };
+    let Some((direction, seq)) = found else {
+        return refused;
+    };
+    // Answered only once committed, so that the answer is true.
+    if let Err(error) = store.delete(vec![seq]).wait().await {
+        log::error!("admin: removing message {id}: {error}");
+        return refused;
+    }
+    let mut board = shared.borrow_mut();
+    // A refill may have read it while the delete was committed.
+    take_from_lanes(&mut board, uuid);
+    if direction == Direction::ToSmsc {
+        board.queued_mt = board.queued_mt.saturating_sub(1);
+    }
+    if in_flight(&board, uuid) {
+        log::warn!("admin: message {id} was handed over while being removed");
+        return refused;
+    }
+    log::info!("admin: message {id} removed from the store");
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_read_as_atoi_reads_them() {
+        assert_eq!(parse_level("1"), 1);
+        assert_eq!(parse_level("x"), 0);
+        assert_eq!(parse_level("9"), 9);
+        assert_eq!(parse_level("-1"), -1);
+        assert_eq!(parse_level("3abc"), 3);
+    }
+}

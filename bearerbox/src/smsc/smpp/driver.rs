@@ -1,0 +1,619 @@
+//! `smsc = smpp`: the smol task that connects, moves bytes between the socket and a
+//! [`Session`], sleeps until the session's next deadline, and turns session events into
+//! [`LinkEvent`]s for the core. Everything SMPP decides is in the session; this file only knows
+//! sockets, timers and channels.
+//!
+//! ```text
+//!  core ──Submission──▶ submit::submits_for ──▶ Session ──bytes──▶ TCP ──▶ SMSC
+//!  core ◀──LinkEvent─── (parts joined per message) ◀── Session ◀──bytes── TCP ◀── SMSC
+//!  core ◀──Received/Report, Flush ── deliver ──▶ deliver_sm_resp once Flush is answered
+//! ```
+//!
+//! Binds: one transceiver on `port` (`transceiver-mode`), else a transmitter on `port` and a
+//! receiver on `receive-port`, each with its own connection and reconnect loop. Only a session
+//! that can submit tells the core it is online, so the router never picks a receive-only link.
+//!
+//! On a lost connection the driver says `Offline`, and the core takes back every message it had
+//! handed over and not heard about (the interface's contract), to send again at once on this or
+//! another link; anything still in the submission channel at the next bind is one of those and
+//! is dropped, not sent twice.
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures_lite::future;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use smol::Timer;
+use smol::channel::{Receiver, Sender};
+use smol::net::TcpStream;
+
+use super::config::SmppSettings;
+use super::connect;
+use super::deliver::{self, DeliverError, Inbound, MoAssembler, MoOptions};
+use super::session::{BindMode, CloseReason, Event, InboundHandle, InboundPdu, Session, SubmitKey};
+use super::status::CommandStatus;
+use super::submit;
+use crate::smsc::{LinkEvent, Submission};
+
+/// How long a TCP connect may take before the attempt counts as failed.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one write may wait for the SMSC to take the bytes.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often held MO parts are checked for expiry.
+const MO_EXPIRY_CHECK: Duration = Duration::from_secs(30);
+/// Read buffer: one large PDU at a time is plenty; the session keeps partial ones.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Runs the link until the core goes away.
+pub async fn run(
+    smsc_id: String,
+    settings: SmppSettings,
+    submissions: Receiver<Submission>,
+    events: Sender<LinkEvent>,
+) {
+    if settings.use_ssl {
+        log::error!(
+            "SMSC {smsc_id}: 'use-ssl' is not supported; the link stays offline rather than send in clear"
+        );
+        hold(&events).await;
+        return;
+    }
+    if settings.host.is_empty() {
+        log::error!("SMSC {smsc_id}: no 'host'; the link stays offline");
+        hold(&events).await;
+        return;
+    }
+    let link = Link {
+        smsc_id,
+        settings,
+        events,
+    };
+    let receive_port = link.settings.receive_port;
+    match (link.settings.transceiver, link.settings.port, receive_port) {
+        (true, port, _) if port != 0 => {
+            link.bind_loop(BindMode::Transceiver, port, Some(&submissions))
+                .await
+        }
+        (false, port, 0) if port != 0 => {
+            link.bind_loop(BindMode::Transmitter, port, Some(&submissions))
+                .await
+        }
+        (false, port, receive) if port != 0 => {
+            future::zip(
+                link.bind_loop(BindMode::Transmitter, port, Some(&submissions)),
+                link.bind_loop(BindMode::Receiver, receive, None),
+            )
+            .await;
+        }
+        (_, _, receive) if receive != 0 => link.bind_loop(BindMode::Receiver, receive, None).await,
+        _ => {
+            log::error!(
+                "SMSC {}: neither 'port' nor 'receive-port' is set; the link stays offline",
+                link.smsc_id
+            );
+            hold(&link.events).await;
+        }
+    }
+}
+
+/// Keeps a link that cannot work idle until the core goes away, so its queue stays open for
+/// failover rather than refusing.
+async fn hold(events: &Sender<LinkEvent>) {
+    for _ in 0.. {
+        if events.is_closed() {
+            return;
+        }
+        Timer::after(Duration::from_secs(3600)).await;
+    }
+}
+
+struct Link {
+    smsc_id: String,
+    settings: SmppSettings,
+    events: Sender<LinkEvent>,
+}
+
+/// How a connection ended.
+enum Ended {
+    /// The core is gone (or asked us to stop): the task ends.
+    Shutdown,
+    Closed {
+        reason: CloseReason,
+        was_bound: bool,
+    },
+    ConnectFailed(String),
+}
+
+/// One message handed to the session as parts.
+struct Pending {
+    token: i64,
+    parts: usize,
+    accepted: usize,
+    first_id: Option<String>,
+    /// Answered already (a part failed): later part outcomes change nothing.
+    settled: bool,
+}
+
+impl Link {
+    async fn bind_loop(
+        &self,
+        mode: BindMode,
+        port: u16,
+        submissions: Option<&Receiver<Submission>>,
+    ) {
+        let mut delay = self.settings.reconnect_delay;
+        let mut reference = seed_reference();
+        // Each turn is one connection; the loop ends when the core does.
+        for attempt in 0u64.. {
+            match self
+                .connection(mode, port, submissions, &mut reference)
+                .await
+            {
+                Ended::Shutdown => return,
+                Ended::Closed { reason, was_bound } => {
+                    let permanent = reason.is_permanent();
+                    log::warn!(
+                        "SMSC {} ({mode:?} {}:{port}): session ended: {reason}",
+                        self.smsc_id,
+                        self.settings.host
+                    );
+                    if was_bound && mode.can_submit() {
+                        let offline = LinkEvent::Offline {
+                            reason: reason.to_string(),
+                        };
+                        if self.events.send(offline).await.is_err() {
+                            return;
+                        }
+                    }
+                    if permanent {
+                        log::error!(
+                            "SMSC {}: the SMSC refused our credentials; not binding again until restart",
+                            self.smsc_id
+                        );
+                        hold(&self.events).await;
+                        return;
+                    }
+                    if was_bound {
+                        delay = self.settings.reconnect_delay;
+                    }
+                }
+                Ended::ConnectFailed(reason) => log::warn!(
+                    "SMSC {}: cannot connect to {}:{port} (attempt {}): {reason}",
+                    self.smsc_id,
+                    self.settings.host,
+                    attempt + 1
+                ),
+            }
+            if self.events.is_closed() {
+                return;
+            }
+            Timer::after(delay).await;
+            delay = (delay * 2).min(self.settings.max_reconnect_delay());
+        }
+    }
+
+    async fn connect(&self, mode: BindMode, port: u16) -> io::Result<TcpStream> {
+        let local_port = match mode {
+            BindMode::Receiver => self.settings.our_receiver_port,
+            _ => self.settings.our_port,
+        };
+        connect::open(&connect::Target {
+            host: &self.settings.host,
+            port,
+            local_host: self.settings.our_host,
+            local_port,
+            allow: self.settings.connect_allow_ip.as_ref(),
+            timeout: CONNECT_TIMEOUT,
+        })
+        .await
+    }
+
+    async fn connection(
+        &self,
+        mode: BindMode,
+        port: u16,
+        submissions: Option<&Receiver<Submission>>,
+        reference: &mut u8,
+    ) -> Ended {
+        let stream = match self.connect(mode, port).await {
+            Ok(stream) => stream,
+            Err(error) => return Ended::ConnectFailed(error.to_string()),
+        };
+        log::info!(
+            "SMSC {}: connected to {} as {mode:?}; binding",
+            self.smsc_id,
+            stream
+                .peer_addr()
+                .map_or_else(|_| "?".into(), |a: SocketAddr| a.to_string())
+        );
+        let config = super::session::SessionConfig {
+            mode,
+            ..self.settings.session.clone()
+        };
+        let mut conn = Connection {
+            link: self,
+            session: Session::new(config, Instant::now()),
+            stream,
+            submissions,
+            messages: HashMap::new(),
+            parts: HashMap::new(),
+            next_key: 1,
+            awaiting_flush: VecDeque::new(),
+            flushed: smol::channel::unbounded(),
+            assembler: MoAssembler::new(self.settings.mo_timeout),
+            mo_options: MoOptions {
+                smsc_id: self.smsc_id.clone(),
+                my_number: self.settings.my_number.clone(),
+                alt_charset: self.settings.submit.alt_charset,
+            },
+            was_bound: false,
+            reference,
+            stopping: false,
+        };
+        conn.run().await
+    }
+}
+
+struct Connection<'a> {
+    link: &'a Link,
+    session: Session,
+    stream: TcpStream,
+    submissions: Option<&'a Receiver<Submission>>,
+    messages: HashMap<i64, Pending>,
+    parts: HashMap<SubmitKey, (i64, usize)>,
+    next_key: SubmitKey,
+    /// Inbound PDUs whose response waits for the core, in the order their Flush was sent.
+    awaiting_flush: VecDeque<InboundHandle>,
+    flushed: (Sender<()>, Receiver<()>),
+    assembler: MoAssembler,
+    mo_options: MoOptions,
+    was_bound: bool,
+    reference: &'a mut u8,
+    stopping: bool,
+}
+
+enum Wake {
+    Read(io::Result<usize>),
+    Submission(Option<Box<Submission>>),
+    Flushed,
+    Timer,
+}
+
+impl Connection<'_> {
+    async fn run(&mut self) -> Ended {
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut reader = self.stream.clone();
+        // Each turn handles one wake-up; the loop ends when the session closes.
+        loop {
+            let now = Instant::now();
+            while let Some(bytes) = self.session.poll_transmit(now) {
+                let write = async {
+                    self.stream
+                        .write_all(&bytes)
+                        .await
+                        .map_err(|e| e.to_string())
+                };
+                // An SMSC that stops reading would otherwise hold this task, and every timer
+                // of the session, forever.
+                let stalled = async {
+                    Timer::after(WRITE_TIMEOUT).await;
+                    Err(format!("the SMSC took nothing for {WRITE_TIMEOUT:?}"))
+                };
+                if let Err(error) = future::or(write, stalled).await {
+                    self.session
+                        .connection_lost(format!("write failed: {error}"));
+                    break;
+                }
+            }
+            while let Some(event) = self.session.poll_event() {
+                if let Some(ended) = self.on_event(event).await {
+                    return ended;
+                }
+            }
+            if self.link.events.is_closed() {
+                return Ended::Shutdown;
+            }
+            let mut deadline = self.session.poll_timeout();
+            if self.assembler.pending() > 0 {
+                let check = now + MO_EXPIRY_CHECK;
+                deadline = Some(deadline.map_or(check, |d| d.min(check)));
+            }
+            let take_submissions = self.session.is_bound() && !self.stopping;
+            let submissions = self.submissions.filter(|_| take_submissions);
+            let wake = future::or(
+                future::or(async { Wake::Read(reader.read(&mut buf).await) }, async {
+                    match submissions {
+                        Some(channel) => Wake::Submission(channel.recv().await.ok().map(Box::new)),
+                        None => future::pending().await,
+                    }
+                }),
+                future::or(
+                    async {
+                        match self.flushed.1.recv().await {
+                            Ok(()) => Wake::Flushed,
+                            Err(_) => future::pending().await,
+                        }
+                    },
+                    async {
+                        match deadline {
+                            Some(at) => Timer::at(at).await,
+                            None => Timer::never().await,
+                        };
+                        Wake::Timer
+                    },
+                ),
+            )
+            .await;
+            let now = Instant::now();
+            match wake {
+                Wake::Read(Ok(0)) => self.session.connection_lost("closed by the SMSC"),
+                Wake::Read(Ok(n)) => self
+                    .session
+                    .handle_input(now, buf.get(..n).unwrap_or_default()),
+                Wake::Read(Err(error)) => self
+                    .session
+                    .connection_lost(format!("read failed: {error}")),
+                Wake::Submission(Some(submission)) => self.submit(*submission),
+                Wake::Submission(None) => {
+                    // The core dropped the link: say goodbye properly.
+                    self.stopping = true;
+                    self.session.unbind(now);
+                }
+                Wake::Flushed => {
+                    if let Some(handle) = self.awaiting_flush.pop_front() {
+                        self.session.respond(handle, CommandStatus::Ok);
+                    }
+                }
+                Wake::Timer => {
+                    self.session.handle_timeout(now);
+                    self.expire_mo(now).await;
+                }
+            }
+        }
+    }
+
+    fn submit(&mut self, Submission { token, sms }: Submission) {
+        *self.reference = self.reference.wrapping_add(1);
+        let now_unix = crate::clock::unix_now();
+        match submit::submits_for(&sms, &self.link.settings.submit, *self.reference, now_unix) {
+            Ok(pdus) => {
+                self.messages.insert(
+                    token,
+                    Pending {
+                        token,
+                        parts: pdus.len(),
+                        accepted: 0,
+                        first_id: None,
+                        settled: false,
+                    },
+                );
+                for (index, pdu) in pdus.into_iter().enumerate() {
+                    let key = self.next_key;
+                    self.next_key += 1;
+                    self.parts.insert(key, (token, index));
+                    self.session.submit(key, pdu);
+                }
+            }
+            Err(error) => {
+                log::warn!(
+                    "SMSC {}: message {} cannot be sent: {error}",
+                    self.link.smsc_id,
+                    sms.id
+                );
+                let _ = self.link.events.try_send(LinkEvent::FailedPermanently {
+                    token,
+                    reason: error.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Handles one session event; `Some` when the connection is over.
+    async fn on_event(&mut self, event: Event) -> Option<Ended> {
+        let events = &self.link.events;
+        match event {
+            Event::Bound { system_id } => {
+                self.was_bound = true;
+                log::info!(
+                    "SMSC {}: bound ({:?}) to '{system_id}'",
+                    self.link.smsc_id,
+                    self.session_mode()
+                );
+                if let Some(submissions) = self.submissions {
+                    // Whatever waits here was handed over before our last Offline, which gave it
+                    // back to the core: sending it too would send it twice.
+                    let mut stale = 0;
+                    while submissions.try_recv().is_ok() {
+                        stale += 1;
+                    }
+                    if stale > 0 {
+                        log::debug!(
+                            "SMSC {}: {stale} submission(s) from before the reconnect dropped; the core resends them",
+                            self.link.smsc_id
+                        );
+                    }
+                    if events.send(LinkEvent::Online).await.is_err() {
+                        return Some(Ended::Shutdown);
+                    }
+                }
+            }
+            Event::Accepted { key, message_id } => {
+                let (token, index) = self.parts.remove(&key)?;
+                let pending = self.messages.get_mut(&token)?;
+                pending.accepted += 1;
+                if index == 0 {
+                    // An empty id names nothing a receipt could refer to.
+                    pending.first_id = Some(message_id).filter(|id| !id.is_empty());
+                }
+                if pending.accepted >= pending.parts && !pending.settled {
+                    let accepted = LinkEvent::Accepted {
+                        token: pending.token,
+                        foreign_id: pending.first_id.take(),
+                    };
+                    self.messages.remove(&token);
+                    if events.send(accepted).await.is_err() {
+                        return Some(Ended::Shutdown);
+                    }
+                } else if pending.accepted >= pending.parts {
+                    self.messages.remove(&token);
+                }
+            }
+            Event::Failed { key, status } => {
+                let reason = format!(
+                    "0x{:08x}/{} ({})",
+                    status.as_u32(),
+                    status.description(),
+                    status.name().unwrap_or("unnamed status")
+                );
+                let failure = |token| {
+                    if status.is_temporary() {
+                        LinkEvent::FailedTemporarily { token, reason }
+                    } else {
+                        LinkEvent::FailedPermanently { token, reason }
+                    }
+                };
+                if let Some(event) = self.settle(key, failure)
+                    && events.send(event).await.is_err()
+                {
+                    return Some(Ended::Shutdown);
+                }
+            }
+            Event::TimedOut { key } => {
+                let failure = |token| LinkEvent::FailedTemporarily {
+                    token,
+                    reason: "no submit_sm_resp within wait-ack".to_owned(),
+                };
+                if let Some(event) = self.settle(key, failure)
+                    && events.send(event).await.is_err()
+                {
+                    return Some(Ended::Shutdown);
+                }
+            }
+            Event::Inbound { handle, pdu } => return self.on_inbound(handle, pdu).await,
+            Event::Closed { reason, .. } => {
+                if self.stopping {
+                    return Some(Ended::Shutdown);
+                }
+                return Some(Ended::Closed {
+                    reason,
+                    was_bound: self.was_bound,
+                });
+            }
+        }
+        None
+    }
+
+    fn session_mode(&self) -> &'static str {
+        match self.submissions {
+            Some(_) => "sending",
+            None => "receiving",
+        }
+    }
+
+    /// The first failure of a part answers for its whole message; later ones are dropped.
+    fn settle(
+        &mut self,
+        key: SubmitKey,
+        failure: impl FnOnce(i64) -> LinkEvent,
+    ) -> Option<LinkEvent> {
+        let (token, _) = self.parts.remove(&key)?;
+        let pending = self.messages.get_mut(&token)?;
+        pending.accepted += 1;
+        let first = !pending.settled;
+        pending.settled = true;
+        if pending.accepted >= pending.parts {
+            self.messages.remove(&token);
+        }
+        first.then(|| failure(token))
+    }
+
+    async fn on_inbound(&mut self, handle: InboundHandle, pdu: InboundPdu) -> Option<Ended> {
+        let read = match &pdu {
+            InboundPdu::DeliverSm(deliver) => deliver::from_deliver_sm(deliver),
+            InboundPdu::DataSm(data) => deliver::from_data_sm(data),
+        };
+        let event = match read {
+            Ok(Inbound::Report {
+                foreign_id,
+                event,
+                text,
+            }) => LinkEvent::Report {
+                foreign_id,
+                event,
+                text: Some(text),
+            },
+            Ok(Inbound::Mo(part)) => {
+                let unix_now = crate::clock::unix_now_i32();
+                match self
+                    .assembler
+                    .offer(part, &self.mo_options, Instant::now(), unix_now)
+                {
+                    Some(sms) => LinkEvent::Received(Box::new(sms)),
+                    None => {
+                        // A part held for its siblings: nothing for the core yet.
+                        self.session.respond(handle, CommandStatus::Ok);
+                        return None;
+                    }
+                }
+            }
+            Err(error @ (DeliverError::NoReceiptId | DeliverError::UnknownState { .. })) => {
+                // As Kannel: a receipt we cannot match is still acknowledged, or the SMSC
+                // would send it again forever.
+                log::warn!(
+                    "SMSC {}: {error}; acknowledged and dropped",
+                    self.link.smsc_id
+                );
+                self.session.respond(handle, CommandStatus::Ok);
+                return None;
+            }
+            Err(error) => {
+                log::warn!("SMSC {}: refusing a deliver_sm: {error}", self.link.smsc_id);
+                self.session
+                    .respond(handle, CommandStatus::ReceiverPermanentAppError);
+                return None;
+            }
+        };
+        self.hand_to_core(handle, event).await
+    }
+
+    /// Sends an MO or report to the core, and a Flush whose answer releases the response.
+    async fn hand_to_core(&mut self, handle: InboundHandle, event: LinkEvent) -> Option<Ended> {
+        let events = &self.link.events;
+        if events.send(event).await.is_err()
+            || events
+                .send(LinkEvent::Flush(self.flushed.0.clone()))
+                .await
+                .is_err()
+        {
+            return Some(Ended::Shutdown);
+        }
+        self.awaiting_flush.push_back(handle);
+        None
+    }
+
+    async fn expire_mo(&mut self, now: Instant) {
+        let unix_now = crate::clock::unix_now_i32();
+        for sms in self.assembler.expire(now, &self.mo_options, unix_now) {
+            log::warn!(
+                "SMSC {}: concatenated MO from {} incomplete after {:?}; its parts go on alone",
+                self.link.smsc_id,
+                String::from_utf8_lossy(sms.sender.as_deref().unwrap_or_default()),
+                self.link.settings.mo_timeout
+            );
+            // The parts were acknowledged when they came; nothing waits for this one.
+            let _ = self
+                .link
+                .events
+                .send(LinkEvent::Received(Box::new(sms)))
+                .await;
+        }
+    }
+}
+
+/// Kannel counts concatenation references per process; starting from the clock makes a
+/// restarted gateway unlikely to reuse the reference of a message still being delivered.
+fn seed_reference() -> u8 {
+    (crate::clock::unix_now() & 0xff) as u8
+}

@@ -1,0 +1,368 @@
+//! A message from the core as the submit_sm PDUs Kannel would send for it: addresses with their
+//! TON/NPI, data_coding, the text in the coding's octets, esm_class, registered_delivery, times,
+//! and a long message cut into concatenated parts by `max-sms-octets`.
+//!
+//! ```text
+//!  Sms (UTF-8 text | octets | UTF-16BE) ──payload──▶ split (concat UDH) ──▶ submit_sm per part
+//! ```
+
+use box_protocol::encoding::split::Body as PartBody;
+use box_protocol::encoding::{
+    Charset, CharsetError, Payload, SeptetForm, SplitError, SplitOptions, gsm7, split,
+};
+use box_protocol::message::{Coding, Sms};
+use thiserror::Error;
+
+use super::address::{self, AddressError, TonNpi};
+use super::dcs::{self, DcsFields};
+use super::pdu::SubmitSm;
+use super::time::{AbsoluteTime, SmppTime};
+use super::tlv::{Tag, Tlvs};
+use super::wire::{COctetString, LengthError, ShortMessage};
+
+/// The link's settings that shape every submit_sm.
+#[derive(Debug, Clone)]
+pub struct SubmitOptions {
+    /// `service-type`, unless the message carries `binfo`.
+    pub service_type: String,
+    pub source_ton_npi: Option<TonNpi>,
+    pub source_autodetect: bool,
+    pub dest_ton_npi: Option<TonNpi>,
+    /// `esm-class`: 0 (default mode) or 3 (store and forward, Kannel's default).
+    pub esm_class: u8,
+    /// `priority`, unless the message has one.
+    pub priority: u8,
+    /// `validityperiod` in minutes, unless the message has a validity.
+    pub validity_minutes: Option<i64>,
+    /// `max-sms-octets`: user data octets per SMS before splitting.
+    pub max_sms_octets: usize,
+    /// `alt-charset`: 7-bit text goes out in this charset instead of GSM 03.38.
+    pub alt_charset: Option<Charset>,
+    /// `alt-dcs`: the link's default for messages that do not say.
+    pub alt_dcs: bool,
+}
+
+impl Default for SubmitOptions {
+    fn default() -> Self {
+        SubmitOptions {
+            service_type: String::new(),
+            source_ton_npi: None,
+            source_autodetect: true,
+            dest_ton_npi: None,
+            esm_class: 3,
+            priority: 0,
+            validity_minutes: None,
+            max_sms_octets: 140,
+            alt_charset: None,
+            alt_dcs: false,
+        }
+    }
+}
+
+/// Why a message cannot be submitted at all; every one of these is permanent.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SubmitError {
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    #[error("cannot split the message: {0}")]
+    Split(#[from] SplitError),
+    #[error("cannot write the text in the link's alt-charset: {0}")]
+    Charset(#[from] CharsetError),
+    #[error("a field does not fit submit_sm: {0}")]
+    Field(#[from] LengthError),
+}
+
+/// The submit_sm PDUs (without sequence numbers) for `sms`, in the order they must go out.
+/// `reference` is the concatenation reference a long message uses; `now_unix` anchors
+/// `validityperiod`.
+pub fn submits_for(
+    sms: &Sms,
+    options: &SubmitOptions,
+    reference: u8,
+    now_unix: i64,
+) -> Result<Vec<SubmitSm>, SubmitError> {
+    let text_of = |field: &Option<Vec<u8>>| {
+        field
+            .as_deref()
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+            .unwrap_or_default()
+    };
+    let source = address::source(
+        &text_of(&sms.sender),
+        options.source_ton_npi,
+        options.source_autodetect,
+    )?;
+    let destination = address::destination(&text_of(&sms.receiver), options.dest_ton_npi)?;
+    let user_udh = sms.udhdata.as_deref().unwrap_or_default();
+    let data = sms.msgdata.as_deref().unwrap_or_default();
+    let coding = dcs::effective_coding(sms.coding, !user_udh.is_empty());
+    let data_coding = dcs::to_dcs(
+        &DcsFields {
+            coding: Some(coding),
+            mclass: sms.mclass,
+            mwi: sms.mwi,
+            compress: sms.compress.is_some_and(|c| c > 0),
+            alt_dcs: sms.alt_dcs.map_or(options.alt_dcs, |a| a > 0),
+        },
+        !user_udh.is_empty(),
+    );
+    // Both conversions keep the text's atoms whole for the splitter.
+    let septets;
+    let charset_octets;
+    let payload = match coding {
+        Coding::SevenBit => {
+            let text = String::from_utf8_lossy(data);
+            match options.alt_charset {
+                Some(charset) => {
+                    charset_octets = charset.encode(&text)?;
+                    Payload::Binary(&charset_octets)
+                }
+                None => {
+                    septets = gsm7::encode_lossy(&text);
+                    Payload::Septets(&septets)
+                }
+            }
+        }
+        Coding::Ucs2 => Payload::Utf16Be(data),
+        // A coding Kannel never defined: the octets go as they are.
+        Coding::EightBit | Coding::Unrecognized(_) => Payload::Binary(data),
+    };
+    let split = split::split(
+        &payload,
+        user_udh,
+        &SplitOptions {
+            septet_form: SeptetForm::Unpacked,
+            max_octets: options.max_sms_octets.clamp(1, 254),
+            ..SplitOptions::new(reference)
+        },
+    )?;
+
+    let service_type = match sms.binfo.as_deref().filter(|b| !b.is_empty()) {
+        Some(binfo) => COctetString::new(binfo.to_vec())?,
+        None => COctetString::new(options.service_type.as_bytes())?,
+    };
+    let validity = sms
+        .validity
+        .map(i64::from)
+        .or_else(|| {
+            options
+                .validity_minutes
+                .filter(|&m| m > 0)
+                .map(|m| now_unix.saturating_add(m.saturating_mul(60)))
+        })
+        .map(absolute)
+        .transpose()?
+        .unwrap_or_default();
+    let schedule = sms
+        .deferred
+        .map(|at| absolute(i64::from(at)))
+        .transpose()?
+        .unwrap_or_default();
+    let priority_flag = sms
+        .priority
+        .and_then(|p| u8::try_from(p).ok())
+        .filter(|p| *p <= 3)
+        .unwrap_or(options.priority);
+    let protocol_id = sms.pid.and_then(|p| u8::try_from(p).ok()).unwrap_or(0);
+    let rpi = if sms.rpi.is_some_and(|r| r > 0) {
+        0x80
+    } else {
+        0
+    };
+    let count = split.parts.len();
+    let mut submits = Vec::with_capacity(count);
+    for (index, part) in split.parts.into_iter().enumerate() {
+        let mut short_message = part.udh.clone();
+        match part.body {
+            PartBody::Septets(bytes) | PartBody::Octets(bytes) => short_message.extend(bytes),
+            PartBody::Text(text) => short_message.extend(text.into_bytes()),
+            PartBody::Packed { octets, .. } => short_message.extend(octets),
+        }
+        let udhi = if part.udh.is_empty() { 0 } else { 0x40 };
+        let mut tlvs = Tlvs::new();
+        if index + 1 < count {
+            tlvs.set_u8(Tag::MORE_MESSAGES_TO_SEND, 1);
+        }
+        submits.push(SubmitSm {
+            service_type: service_type.clone(),
+            source_addr_ton: source.ton,
+            source_addr_npi: source.npi,
+            source_addr: COctetString::new(source.address.as_bytes())?,
+            dest_addr_ton: destination.ton,
+            dest_addr_npi: destination.npi,
+            destination_addr: COctetString::new(destination.address.as_bytes())?,
+            esm_class: options.esm_class | udhi | rpi,
+            protocol_id,
+            priority_flag,
+            schedule_delivery_time: schedule.clone(),
+            validity_period: validity.clone(),
+            // As Kannel: only the first part asks for a receipt, so one report answers the message.
+            registered_delivery: if index == 0 {
+                registered_delivery(sms.dlr_mask)
+            } else {
+                0
+            },
+            replace_if_present_flag: 0,
+            data_coding,
+            sm_default_msg_id: 0,
+            short_message: ShortMessage::new(short_message)?,
+            tlvs,
+        });
+    }
+    Ok(submits)
+}
+
+/// registered_delivery for a dlr-mask: a final receipt when the mask wants success or failure
+/// (failure only: 2), plus intermediate notifications when it wants "buffered".
+pub fn registered_delivery(mask: Option<i32>) -> u8 {
+    let mask = mask.filter(|&m| m > 0).unwrap_or(0);
+    let mut value = if mask & 0x01 != 0 {
+        1
+    } else if mask & 0x02 != 0 {
+        2
+    } else {
+        0
+    };
+    if mask & 0x04 != 0 {
+        value |= 0x10;
+    }
+    value
+}
+
+/// `YYMMDDhhmmss000+` in UTC; a time SMPP cannot write (before 2000, after 2099) is left out
+/// rather than failing the message.
+fn absolute(unix: i64) -> Result<super::pdu::SmppTimeString, LengthError> {
+    match AbsoluteTime::from_unix(unix, 0) {
+        Ok(time) => COctetString::new(SmppTime::Absolute(time).to_string().into_bytes()),
+        Err(_) => Ok(COctetString::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use box_protocol::message::Sms;
+
+    fn mt(text: &str) -> Sms {
+        Sms::new_mt("12345", "+46701234567", text)
+    }
+
+    fn submits(sms: &Sms) -> Vec<SubmitSm> {
+        submits_for(sms, &SubmitOptions::default(), 3, 1_795_000_000).unwrap()
+    }
+
+    #[test]
+    fn gsm_text_goes_unpacked_with_extension_characters_as_escape_pairs() {
+        let parts = submits(&mt("héllo € [x] @"));
+        assert_eq!(parts.len(), 1);
+        assert_eq!(
+            parts[0].short_message.as_bytes(),
+            &[
+                0x68, 0x05, 0x6c, 0x6c, 0x6f, 0x20, 0x1b, 0x65, 0x20, 0x1b, 0x3c, 0x78, 0x1b, 0x3e,
+                0x20, 0x00
+            ]
+        );
+        assert_eq!(parts[0].data_coding, 0);
+        assert_eq!(parts[0].esm_class, 3);
+        assert_eq!((parts[0].dest_addr_ton, parts[0].dest_addr_npi), (1, 1));
+        assert_eq!(parts[0].destination_addr.as_bytes(), b"46701234567");
+    }
+
+    #[test]
+    fn a_long_message_is_split_with_a_concatenation_udh_and_only_the_first_part_asks_for_a_receipt()
+    {
+        let mut sms = mt(&"B".repeat(170));
+        sms.dlr_mask = Some(31);
+        let parts = submits(&sms);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(&parts[0].short_message.as_bytes()[..6], &[5, 0, 3, 3, 2, 1]);
+        assert_eq!(parts[0].short_message.len(), 6 + 153);
+        assert_eq!(&parts[1].short_message.as_bytes()[..6], &[5, 0, 3, 3, 2, 2]);
+        assert_eq!(parts[1].short_message.len(), 6 + 17);
+        assert_eq!((parts[0].esm_class, parts[1].esm_class), (0x43, 0x43));
+        assert_eq!(
+            (parts[0].registered_delivery, parts[1].registered_delivery),
+            (17, 0)
+        );
+        assert_eq!(parts[0].tlvs.more_messages_to_send(), Ok(Some(1)));
+        assert_eq!(parts[1].tlvs.more_messages_to_send(), Ok(None));
+    }
+
+    #[test]
+    fn ucs2_goes_as_utf16_big_endian_with_its_class() {
+        let mut sms = Sms::new_mt("+4612345", "0701234567", "");
+        sms.coding = Some(Coding::Ucs2);
+        sms.mclass = Some(1);
+        sms.msgdata = Some(vec![0x04, 0x1f, 0x04, 0x40, 0x04, 0x38]);
+        let parts = submits(&sms);
+        assert_eq!(parts[0].data_coding, 0x19);
+        assert_eq!(
+            parts[0].short_message.as_bytes(),
+            &[0x04, 0x1f, 0x04, 0x40, 0x04, 0x38]
+        );
+        assert_eq!(
+            (parts[0].source_addr_ton, parts[0].source_addr.as_bytes()),
+            (1, &b"4612345"[..])
+        );
+    }
+
+    #[test]
+    fn masks_map_to_registered_delivery_as_observed_from_kannel() {
+        assert_eq!(registered_delivery(Some(31)), 17);
+        assert_eq!(registered_delivery(Some(1)), 1);
+        assert_eq!(registered_delivery(Some(2)), 2);
+        assert_eq!(registered_delivery(Some(8)), 0);
+        assert_eq!(registered_delivery(None), 0);
+    }
+
+    #[test]
+    fn validity_and_deferral_are_absolute_utc_times() {
+        let mut sms = mt("x");
+        sms.validity = Some(1_795_635_645);
+        sms.deferred = Some(1_795_635_645);
+        let parts = submits(&sms);
+        assert_eq!(parts[0].validity_period.as_bytes(), b"261125194045000+");
+        assert_eq!(
+            parts[0].schedule_delivery_time.as_bytes(),
+            b"261125194045000+"
+        );
+    }
+
+    #[test]
+    fn a_configured_validity_period_counts_from_now() {
+        let options = SubmitOptions {
+            validity_minutes: Some(60),
+            ..SubmitOptions::default()
+        };
+        let parts = submits_for(&mt("x"), &options, 0, 1_795_635_645 - 3600).unwrap();
+        assert_eq!(parts[0].validity_period.as_bytes(), b"261125194045000+");
+    }
+
+    #[test]
+    fn a_user_udh_sets_udhi_and_eight_bit_by_default() {
+        let mut sms = mt("");
+        sms.coding = None;
+        sms.udhdata = Some(vec![6, 5, 4, 0x0b, 0x84, 0x23, 0xf0]);
+        sms.msgdata = Some(vec![1, 2, 3]);
+        let parts = submits(&sms);
+        assert_eq!(parts[0].esm_class, 0x43);
+        assert_eq!(parts[0].data_coding, 0x04);
+        assert_eq!(
+            parts[0].short_message.as_bytes(),
+            &[6, 5, 4, 0x0b, 0x84, 0x23, 0xf0, 1, 2, 3]
+        );
+    }
+
+    #[test]
+    fn binfo_and_priority_of_the_message_win_over_the_link() {
+        let mut sms = mt("x");
+        sms.binfo = Some(b"BILL".to_vec());
+        sms.priority = Some(2);
+        sms.pid = Some(0x40);
+        let parts = submits(&sms);
+        assert_eq!(parts[0].service_type.as_bytes(), b"BILL");
+        assert_eq!(parts[0].priority_flag, 2);
+        assert_eq!(parts[0].protocol_id, 0x40);
+    }
+}
