@@ -30,6 +30,7 @@ use crate::admin_commands as commands;
 use crate::clock::unix_now;
 use crate::http1;
 use crate::ip_list::{IpAccess, IpList};
+use crate::runtime::Supervisor;
 use crate::status::{self, Meters};
 use crate::switchboard::{Lifecycle, Shared};
 
@@ -81,6 +82,8 @@ impl AdminSettings {
 pub struct Console {
     damper: Damper,
     meters: Meters,
+    /// Starts and stops links, and marks a shutdown as a restart.
+    supervisor: Rc<Supervisor>,
     /// Fires the process shutdown, as SIGTERM does.
     shutdown: Box<dyn Fn()>,
 }
@@ -88,11 +91,16 @@ pub struct Console {
 pub type SharedConsole = Rc<RefCell<Console>>;
 
 impl Console {
-    pub fn shared(board: &Shared, shutdown: impl Fn() + 'static) -> SharedConsole {
+    pub fn shared(
+        board: &Shared,
+        supervisor: Rc<Supervisor>,
+        shutdown: impl Fn() + 'static,
+    ) -> SharedConsole {
         let meters = Meters::new(&board.borrow());
         Rc::new(RefCell::new(Console {
             damper: Damper::default(),
             meters,
+            supervisor,
             shutdown: Box::new(shutdown),
         }))
     }
@@ -116,6 +124,8 @@ pub async fn sample(board: Shared, console: SharedConsole) {
 enum After {
     Nothing,
     Shutdown,
+    /// Shut down, then run the program again (`restart`).
+    Restart,
 }
 
 /// Serves one admin connection: one request, one answer.
@@ -147,8 +157,14 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     );
     let (reply, after) = answer(&board, &console, &request).await;
     http1::write_response(&mut stream, 200, "OK", reply.content_type, &reply.body).await?;
-    if let After::Shutdown = after {
-        (console.borrow().shutdown)();
+    match after {
+        After::Nothing => {}
+        After::Shutdown => (console.borrow().shutdown)(),
+        After::Restart => {
+            let console = console.borrow();
+            console.supervisor.request_restart();
+            (console.shutdown)();
+        }
     }
     Ok(())
 }
@@ -207,6 +223,7 @@ async fn answer(board: &Shared, console: &SharedConsole, request: &Request) -> (
         return (reply::wrap(format, commands::TOO_LATE), After::Nothing);
     }
     let smsc = request.param("smsc");
+    let supervisor = console.borrow().supervisor.clone();
     let text: String = match command {
         Command::Status => return (status_reply(board, console, request), After::Nothing),
         Command::StoreStatus => return (store_reply(board, format), After::Nothing),
@@ -241,18 +258,17 @@ async fn answer(board: &Shared, console: &SharedConsole, request: &Request) -> (
                 return (reply::wrap(format, "SMSC id not given"), After::Nothing);
             };
             match command {
-                Command::StopSmsc => commands::stop_smsc(&mut board.borrow_mut(), id),
-                Command::StartSmsc => commands::start_smsc(&mut board.borrow_mut(), id),
-                // Adding or removing a link needs the configuration re-read
-                // and drivers spawned at run time, which bearerbox cannot yet.
-                Command::AddSmsc => format!("Could not add smsc-id `{id}'"),
-                _ => format!("Could not remove smsc-id `{id}'"),
+                Command::StopSmsc => commands::stop_smsc(&supervisor, id).await,
+                Command::StartSmsc => commands::start_smsc(&supervisor, id).await,
+                Command::AddSmsc => commands::add_smsc(&supervisor, id).await,
+                _ => commands::remove_smsc(&supervisor, id).await,
             }
         }
-        // Re-executing or re-reading the configuration in place is not
-        // built: say so rather than pretend.
-        Command::Restart => "Could not restart".to_owned(),
-        Command::GracefulRestart => "Could not restart gracefully".to_owned(),
+        Command::Restart => {
+            log::info!("admin: restart requested");
+            return (reply::wrap(format, "Restarting....."), After::Restart);
+        }
+        Command::GracefulRestart => commands::graceful_restart(&supervisor).await,
     };
     (reply::wrap(format, &text), After::Nothing)
 }

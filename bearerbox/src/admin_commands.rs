@@ -4,6 +4,8 @@
 
 use uuid::Uuid;
 
+use crate::process::logging::{self, Level};
+use crate::runtime::Supervisor;
 use crate::store::Direction;
 use crate::switchboard::{Lifecycle, Shared, Switchboard};
 
@@ -14,7 +16,7 @@ pub fn suspend(board: &mut Switchboard) -> &'static str {
     if board.lifecycle == Lifecycle::Suspended {
         return "Already suspended";
     }
-    board.lifecycle = Lifecycle::Suspended;
+    board.set_lifecycle(Lifecycle::Suspended);
     log::info!("admin: suspended");
     "Kannel suspended"
 }
@@ -23,7 +25,7 @@ pub fn isolate(board: &mut Switchboard) -> &'static str {
     if board.lifecycle == Lifecycle::Isolated {
         return "Already isolated";
     }
-    board.lifecycle = Lifecycle::Isolated;
+    board.set_lifecycle(Lifecycle::Isolated);
     log::info!("admin: isolated from the SMSCs' MO");
     "Kannel isolated from message providers"
 }
@@ -32,49 +34,72 @@ pub fn resume(board: &mut Switchboard) -> &'static str {
     if board.lifecycle == Lifecycle::Running {
         return "Already running";
     }
-    board.lifecycle = Lifecycle::Running;
-    board.poke();
+    board.set_lifecycle(Lifecycle::Running);
     log::info!("admin: running resumed");
     "Running resumed"
 }
 
-/// `stop-smsc`: every link with that admin id stops taking messages; what
-/// waits for it stays queued (or fails over) until it is started again.
-pub fn stop_smsc(board: &mut Switchboard, admin_id: &str) -> String {
-    let mut stopped = 0;
-    for link in board
-        .links
-        .iter_mut()
-        .filter(|link| link.settings.admin_id == admin_id && !link.state.stopped)
-    {
-        link.state.stopped = true;
-        stopped += 1;
-    }
-    if stopped == 0 {
+/// `stop-smsc`: every running link with that admin id disconnects (an SMPP
+/// link unbinds) and stays down; what it had not answered goes back to the
+/// queues, for another allowed link or for its return.
+pub async fn stop_smsc(supervisor: &Supervisor, admin_id: &str) -> String {
+    if !supervisor.stop_smsc(admin_id).await {
         return format!("Could not shut down smsc-id `{admin_id}'");
     }
-    log::info!("admin: SMSC {admin_id} stopped");
-    board.poke();
+    log::info!("admin: SMSC {admin_id} shut down");
     format!("SMSC `{admin_id}' shut down")
 }
 
-/// `start-smsc`: a stopped link takes messages again.
-pub fn start_smsc(board: &mut Switchboard, admin_id: &str) -> String {
-    let mut started = 0;
-    for link in board
-        .links
-        .iter_mut()
-        .filter(|link| link.settings.admin_id == admin_id && link.state.stopped)
-    {
-        link.state.stopped = false;
-        started += 1;
+/// `start-smsc`: a stopped link starts again, with its group as the
+/// configuration file reads now and its counters at 0, as Kannel's.
+pub async fn start_smsc(supervisor: &Supervisor, admin_id: &str) -> String {
+    match supervisor.start_smsc(admin_id).await {
+        Ok(()) => {
+            log::info!("admin: SMSC {admin_id} re-started");
+            format!("SMSC `{admin_id}' re-started")
+        }
+        Err(error) => {
+            log::warn!("admin: start-smsc {admin_id}: {error}");
+            format!("Could not re-start smsc-id `{admin_id}'")
+        }
     }
-    if started == 0 {
-        return format!("Could not re-start smsc-id `{admin_id}'");
+}
+
+/// `add-smsc`: a group of the configuration file that no running link has
+/// is started as a new link.
+pub async fn add_smsc(supervisor: &Supervisor, id: &str) -> String {
+    match supervisor.add_smsc(id).await {
+        Ok(()) => {
+            log::info!("admin: SMSC {id} added");
+            format!("SMSC `{id}' added")
+        }
+        Err(error) => {
+            log::warn!("admin: add-smsc {id}: {error}");
+            format!("Could not add smsc-id `{id}'")
+        }
     }
-    log::info!("admin: SMSC {admin_id} started");
-    board.poke();
-    format!("SMSC `{admin_id}' re-started")
+}
+
+/// `remove-smsc`: the link stops and is gone from the status; messages only
+/// it could carry are routed anew, and fail as unroutable if nothing else
+/// may carry them.
+pub async fn remove_smsc(supervisor: &Supervisor, admin_id: &str) -> String {
+    if !supervisor.remove_smsc(admin_id).await {
+        return format!("Could not remove smsc-id `{admin_id}'");
+    }
+    log::info!("admin: SMSC {admin_id} removed");
+    format!("SMSC `{admin_id}' removed")
+}
+
+/// `graceful-restart`: the smsc groups are read again (see
+/// [`Supervisor::graceful_restart`]). Kannel answers the same whatever the
+/// outcome; a failure is in the log.
+pub async fn graceful_restart(supervisor: &Supervisor) -> String {
+    log::info!("admin: graceful restart requested");
+    if let Err(error) = supervisor.graceful_restart().await {
+        log::error!("admin: graceful restart: {error}");
+    }
+    "Restarting gracefully.....".to_owned()
 }
 
 /// Kannel reads the level with `atoi`: leading digits, else 0.
@@ -92,19 +117,20 @@ pub fn parse_level(text: &str) -> i64 {
     digits.parse::<i64>().map_or(0, |n| sign * n)
 }
 
-/// `log-level`: records below the level are dropped, in every log.
+/// `log-level`: the level of every log file; the console keeps its `-v`.
 pub fn log_level(level: Option<&str>) -> String {
     let Some(level) = level else {
         return "New level not given".to_owned();
     };
     let number = parse_level(level);
-    let filter = match number {
-        i64::MIN..=0 => log::LevelFilter::Trace,
-        1 => log::LevelFilter::Info,
-        2 => log::LevelFilter::Warn,
-        _ => log::LevelFilter::Error,
-    };
-    log::set_max_level(filter);
+    // Kannel stores any number; below 0 everything passes, above the top
+    // only panics do.
+    let level = Level::from_kannel(number).unwrap_or(if number < 0 {
+        Level::Debug
+    } else {
+        Level::Panic
+    });
+    logging::set_file_level(level);
     log::warn!("admin: log-level set to {number}");
     format!("log-level set to {number}")
 }

@@ -14,6 +14,7 @@ use crate::foreign_id::IdForms;
 use crate::ip_list::{IpAccess, IpList};
 use crate::router::{IdRule, PrefixRule, SmscRules, UnifiedPrefix};
 pub use crate::smsc::at::AtSettings;
+pub use crate::smsc::http::HttpSettings;
 pub use crate::smsc::smpp::config::SmppSettings;
 
 /// Where the store goes when the configuration names none.
@@ -88,6 +89,9 @@ pub struct LinkSettings {
     /// Kannel's `reroute*` keys: MO from this link sent straight back out.
     pub reroute: Reroute,
     pub location: Location,
+    /// The group's keys and values, sorted: a graceful restart restarts a
+    /// link whose group reads differently, as Kannel compares checksums.
+    pub fingerprint: String,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +107,8 @@ pub enum DriverSettings {
     At(Box<AtSettings>),
     /// Kannel's `smpp`: an SMPP 3.4 client.
     Smpp(Box<SmppSettings>),
+    /// Kannel's `http`: a supplier's HTTP API (`kannel` or `generic`).
+    Http(Box<HttpSettings>),
     /// Ours: a simulated SMSC inside bearerbox that accepts everything and
     /// reports delivery, for the demo.
     Sim,
@@ -285,7 +291,9 @@ fn prefix_rule(group: &Group, key: &str) -> Result<PrefixRule, SettingsError> {
     })
 }
 
-fn link(group: &Group, config: &Config) -> Result<LinkSettings, SettingsError> {
+/// The settings of one `smsc` group (with `config` for the `modems` groups
+/// an `at` link names).
+pub fn link(group: &Group, config: &Config) -> Result<LinkSettings, SettingsError> {
     let kind = group.get("smsc").unwrap_or_default().to_owned();
     let smsc_id = group.get("smsc-id").unwrap_or(&kind).to_owned();
     let rules = SmscRules {
@@ -326,6 +334,9 @@ fn link(group: &Group, config: &Config) -> Result<LinkSettings, SettingsError> {
         "loopback" => DriverSettings::Loopback,
         "at" => DriverSettings::At(Box::new(at(group, config, &smsc_id)?)),
         "smpp" => DriverSettings::Smpp(Box::new(smpp(group)?)),
+        "http" => DriverSettings::Http(Box::new(crate::smsc::http::config::from_group(
+            group, config, &smsc_id,
+        )?)),
         "sim" => DriverSettings::Sim,
         other => DriverSettings::Unsupported {
             kind: other.to_owned(),
@@ -348,7 +359,18 @@ fn link(group: &Group, config: &Config) -> Result<LinkSettings, SettingsError> {
         reroute_smsc_id: group.get("reroute-smsc-id").map(str::to_owned),
         reroute: Reroute::from_group(group),
         location: group.location.clone(),
+        fingerprint: fingerprint(group),
     })
+}
+
+fn fingerprint(group: &Group) -> String {
+    let mut pairs: Vec<String> = group
+        .entries
+        .iter()
+        .map(|entry| format!("{}={}", entry.key, entry.value))
+        .collect();
+    pairs.sort();
+    pairs.join("\n")
 }
 
 /// Every key Kannel's smpp driver reads, with Kannel's defaults (reference/kannel.md §1.6).
@@ -572,5 +594,13 @@ fn smpp(group: &Group) -> Result<SmppSettings, SettingsError> {
         .map_or(140, |n| n.min(254) as usize);
     submit.alt_charset = alt_charset;
     submit.alt_dcs = group.get_bool("alt-dcs").unwrap_or(false);
+    if let Some(value) = group.get("long-messages") {
+        submit.long_messages = crate::smsc::smpp::submit::LongMessages::from_key(value)
+            .ok_or_else(|| SettingsError::BadValue {
+                location: location("long-messages"),
+                key: "long-messages",
+                reason: format!("expected udh, sar or payload, got \"{value}\""),
+            })?;
+    }
     Ok(settings)
 }

@@ -45,7 +45,7 @@ struct Totals {
 fn totals(board: &Switchboard) -> Totals {
     Totals {
         mo: board.mo_received,
-        mt: board.links.iter().map(|link| link.sent).sum(),
+        mt: board.sent_retired + board.links.iter().map(|link| link.sent).sum::<u64>(),
         dlr: board.reports_received,
     }
 }
@@ -79,6 +79,10 @@ impl Meters {
         self.mo.observe(now, totals.mo);
         self.mt.observe(now, totals.mt);
         self.dlr.observe(now, totals.dlr);
+        // Links added at run time get their meters from now on.
+        while self.links.len() < board.links.len() {
+            self.links.push((Meter::new(now), Meter::new(now)));
+        }
         for (link, (received, sent)) in board.links.iter().zip(&mut self.links) {
             received.observe(now, link.received);
             sent.observe(now, link.sent);
@@ -159,6 +163,7 @@ pub fn snapshot(board: &Switchboard, meters: &Meters, now: i64) -> Status {
         .links
         .iter()
         .enumerate()
+        .filter(|(_, link)| !link.removed)
         .map(|(index, link)| {
             let status = if link.state.stopped || !has_driver(&link.settings) {
                 LinkStatus::Dead

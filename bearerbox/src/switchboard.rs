@@ -67,6 +67,33 @@ pub struct Link {
     pub received: u64,
     /// Unix seconds when it last came online.
     pub online_since: Option<i64>,
+    /// Taken out by `remove-smsc` or a graceful restart. The slot stays, so
+    /// that the indices stored lanes name keep their meaning.
+    pub removed: bool,
+    /// Counts the driver runs of this slot: events from a driver that was
+    /// stopped must not move the state of the one started after it.
+    pub generation: u64,
+}
+
+impl Link {
+    fn new(settings: LinkSettings, submit: Sender<Submission>) -> Link {
+        Link {
+            state: LinkState {
+                online: false,
+                stopped: settings.dead_start,
+                load: 0,
+            },
+            settings,
+            submit,
+            in_flight: HashMap::new(),
+            sent: 0,
+            failed: 0,
+            received: 0,
+            online_since: None,
+            removed: false,
+            generation: 0,
+        }
+    }
 }
 
 /// A connected box.
@@ -108,7 +135,13 @@ pub struct Switchboard {
     pub(crate) pending_reports: Vec<Sms>,
     /// MT messages in the store.
     pub queued_mt: usize,
+    /// MT sent by links whose counters were reset (`start-smsc`) or that
+    /// were removed: the gateway's total does not go down with them.
+    pub sent_retired: u64,
     pub(crate) wake: Sender<()>,
+    /// Open while suspended: MT from boxes wait on it unanswered, as
+    /// Kannel's box readers wait, and go on when it closes.
+    suspended_gate: Option<(Sender<()>, smol::channel::Receiver<()>)>,
 }
 
 /// Why the MT of a box was answered as it was.
@@ -190,20 +223,7 @@ impl Switchboard {
             .iter()
             .cloned()
             .zip(submits)
-            .map(|(settings, submit)| Link {
-                state: LinkState {
-                    online: false,
-                    stopped: settings.dead_start,
-                    load: 0,
-                },
-                settings,
-                submit,
-                in_flight: HashMap::new(),
-                sent: 0,
-                failed: 0,
-                received: 0,
-                online_since: None,
-            })
+            .map(|(settings, submit)| Link::new(settings, submit))
             .collect();
         Switchboard {
             settings,
@@ -223,7 +243,9 @@ impl Switchboard {
             dlr_misses: 0,
             pending_reports: Vec::new(),
             queued_mt: 0,
+            sent_retired: 0,
             wake,
+            suspended_gate: None,
         }
     }
 
@@ -254,6 +276,77 @@ impl Switchboard {
 
     fn states(&self) -> Vec<LinkState> {
         self.links.iter().map(|link| link.state).collect()
+    }
+
+    /// Moves the lifecycle; leaving `Suspended` releases the MT held.
+    pub fn set_lifecycle(&mut self, lifecycle: Lifecycle) {
+        self.lifecycle = lifecycle;
+        if lifecycle == Lifecycle::Suspended {
+            if self.suspended_gate.is_none() {
+                self.suspended_gate = Some(smol::channel::bounded(1));
+            }
+        } else if let Some((gate, _)) = self.suspended_gate.take() {
+            gate.close();
+        }
+        self.poke();
+    }
+
+    // ---- links coming and going -------------------------------------------
+
+    /// A link is no longer connected: what it had not answered goes back to
+    /// its lanes, for it or another allowed link to take.
+    pub fn link_down(&mut self, index: usize) {
+        let Some(link) = self.links.get_mut(index) else {
+            return;
+        };
+        link.state.online = false;
+        link.online_since = None;
+        link.state.load = 0;
+        let unanswered: Vec<(String, Queued)> = link.in_flight.drain().map(|(_, v)| v).collect();
+        for (lane, message) in unanswered.into_iter().rev() {
+            self.lanes.entry(lane).or_default().put_back(message);
+        }
+        self.poke();
+    }
+
+    /// A new link in a new slot; its index.
+    pub fn add_link(&mut self, settings: LinkSettings, submit: Sender<Submission>) -> usize {
+        let mut link = Link::new(settings, submit);
+        // Added by an operator: started now, whatever `dead-start` says.
+        link.state.stopped = false;
+        self.links.push(link);
+        self.links.len() - 1
+    }
+
+    /// Takes a stopped link out for good; its slot stays reserved. Messages
+    /// only it could carry are routed anew by the next dispatch.
+    pub fn retire_link(&mut self, index: usize) {
+        let Some(link) = self.links.get_mut(index) else {
+            return;
+        };
+        link.removed = true;
+        link.state.stopped = true;
+        self.sent_retired += link.sent;
+        link.sent = 0;
+        self.poke();
+    }
+
+    /// A link started again (`start-smsc`): Kannel's counters restart at 0.
+    pub fn restart_link(
+        &mut self,
+        index: usize,
+        settings: LinkSettings,
+        submit: Sender<Submission>,
+    ) {
+        let Some(link) = self.links.get_mut(index) else {
+            return;
+        };
+        self.sent_retired += link.sent;
+        let generation = link.generation + 1;
+        *link = Link::new(settings, submit);
+        link.state.stopped = false;
+        link.generation = generation;
+        self.poke();
     }
 
     // ---- MT from boxes -------------------------------------------------
@@ -303,6 +396,17 @@ impl Switchboard {
 
     /// Takes an MT from a box: routes it, commits it, says what to answer.
     pub async fn accept_mt(shared: &Shared, mut sms: Sms) -> Acceptance {
+        // Suspended, Kannel reads nothing more from its boxes: their MT are
+        // answered once it resumes (or told to try later at shutdown).
+        let gate = shared
+            .borrow()
+            .suspended_gate
+            .as_ref()
+            .map(|(_, gate)| gate.clone());
+        if let Some(gate) = gate {
+            // Nothing is ever sent: it ends when the gate closes.
+            let _ = gate.recv().await;
+        }
         let now = unix_now();
         let (lane, store) = {
             let board = shared.borrow();
@@ -396,7 +500,16 @@ impl Switchboard {
 
     fn dispatch_mt_lane(&mut self, name: &str, now: i64) -> Option<i64> {
         self.refill(Direction::ToSmsc, name, now);
-        let candidates = parse_mt_lane(name, self.links.len());
+        // A removed link is no candidate; a lane left with none is routed
+        // anew, message by message, as a lane from an older configuration is.
+        let candidates = parse_mt_lane(name, self.links.len())
+            .map(|candidates| {
+                candidates
+                    .into_iter()
+                    .filter(|&index| !self.links[index].removed)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|candidates| !candidates.is_empty());
         let rules: Vec<_> = self
             .links
             .iter()
@@ -488,15 +601,7 @@ impl Switchboard {
                     return;
                 };
                 log::warn!("SMSC {} is offline: {reason}", link.settings.rules.smsc_id);
-                link.state.online = false;
-                link.online_since = None;
-                link.state.load = 0;
-                let unanswered: Vec<(String, Queued)> =
-                    link.in_flight.drain().map(|(_, v)| v).collect();
-                for (lane, message) in unanswered.into_iter().rev() {
-                    board.lanes.entry(lane).or_default().put_back(message);
-                }
-                board.poke();
+                board.link_down(index);
             }
             LinkEvent::Accepted { token, foreign_id } => {
                 let Some((message, smsc_id, id_forms)) = shared.borrow_mut().finish(index, token)

@@ -274,6 +274,9 @@ schema! {
         "smsc_nua": T, "home_nua": T, "wait_report": T,
         // Ours: the price of one message part sent over this link.
         "cost": D,
+        // Ours (smpp): how a long message goes out: `udh` (Kannel's), `sar`
+        // (sar_* TLVs) or `payload` (one submit_sm with message_payload).
+        "long-messages": T,
     }
     "sms-service" Multi Sms {
         "name": T, "keyword": T, "aliases": L, "url": T, "get-url": T, "post-url": T,

@@ -112,6 +112,7 @@ fn schema_lists_every_group_and_key_of_bearerbox_g() {
         ("sendsms-user", "credits"),
         ("sendsms-user", "refund-on-failure"),
         ("smsc", "cost"),
+        ("smsc", "long-messages"),
         ("smsbox", "accounts-db"),
     ];
     for (name, single, keys) in &groups {

@@ -26,6 +26,11 @@ pub async fn answer(
     body: &[u8],
 ) -> Answer {
     if path == app.settings.sendsms_url {
+        // Kannel sends whatever method comes; a DELETE or a PUT that sends a
+        // message is a surprise, so we say what the API takes instead.
+        if method != Method::GET && method != Method::POST {
+            return Answer::new(405, "Method not allowed, use GET or POST");
+        }
         // Kannel: any request with a body is a POST, whatever its method.
         let fields = if body.is_empty() && method != Method::POST {
             request::from_query(query)

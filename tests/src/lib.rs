@@ -26,6 +26,7 @@
 //! | [`box_client`] | a box speaking Kannel's box protocol to bearerbox |
 //! | [`fake_client`] | a client of the `fake` SMSC link, like Kannel's `fakesmsc` |
 //! | [`http`] | a small HTTP client for the tests |
+//! | [`http_supplier`] | an HTTP SMS supplier for the `http` SMSC driver: scripted answers, MO and report callbacks; also the `http-supplier` binary |
 //! | [`recorder`] | an HTTP server that records every request (sms-service and dlr-url targets) |
 //! | [`kannel`] | Kannel 1.4.5's boxes and `fakesmsc` beside ours: `Bearer::{Ours, Kannel}`, `SmsboxRig` |
 //! | [`scripted_bearerbox`] | a bearerbox the test drives by hand, for smsbox's side of the box protocol |
@@ -37,6 +38,7 @@ pub mod conf_writer;
 pub mod fake_client;
 pub mod gateway;
 pub mod http;
+pub mod http_supplier;
 pub mod kannel;
 pub mod modem_sim;
 pub mod ports;

@@ -66,14 +66,16 @@ const COMMANDS: [(&str, &str); 16] = [
         "flush-dlr",
         "Suspend Kannel before trying to flush DLR queue",
     ),
+    // fakeA runs: it cannot be added again.
     ("add-smsc?smsc=fakeA", "Could not add smsc-id `fakeA'"),
-    ("remove-smsc?smsc=fakeA", "Could not remove smsc-id `fakeA'"),
+    ("remove-smsc?smsc=fakeA", "SMSC `fakeA' removed"),
     (
         "remove-message?id=d3026fe2-c755-4ff8-a347-7c50e9e9fe7d",
         "Could not remove message id `d3026fe2-c755-4ff8-a347-7c50e9e9fe7d'",
     ),
-    ("restart", "Could not restart"),
-    ("graceful-restart", "Could not restart gracefully"),
+    ("restart", "Restarting....."),
+    // Brings fakeA back from the configuration.
+    ("graceful-restart", "Restarting gracefully....."),
     (
         "store-status",
         "[SMS ID] [Type] [Time] [Sender] [Receiver] [SMSC ID] [BOX ID] [Flags] [UDH] [Message]\n",
@@ -126,6 +128,10 @@ fn every_command_with_the_admin_password_answers_as_kannel_does() -> TestResult 
         Setup::with_conf(|conf| fake_link(with_status_password(conf), "fake1", "fakeA", &smsc))?;
     let mut bearerbox = setup.start_bearerbox(&[])?;
     for (command, answer) in COMMANDS {
+        // A restart runs bearerbox anew; admin_links.rs checks it.
+        if command == "restart" {
+            continue;
+        }
         for prefix in ["", "/cgi-bin"] {
             if command == "shutdown" && prefix.is_empty() {
                 continue;
@@ -139,6 +145,7 @@ fn every_command_with_the_admin_password_answers_as_kannel_does() -> TestResult 
                 ("/cgi-bin", "isolate") => "Already isolated",
                 ("/cgi-bin", "stop-smsc?smsc=fakeA") => "Could not shut down smsc-id `fakeA'",
                 ("/cgi-bin", "start-smsc?smsc=fakeA") => "Could not re-start smsc-id `fakeA'",
+                ("/cgi-bin", "remove-smsc?smsc=fakeA") => "Could not remove smsc-id `fakeA'",
                 _ => answer,
             };
             assert_eq!(body, expected, "{target}");
@@ -216,7 +223,7 @@ fn suspend_isolate_and_resume_move_the_state_the_status_shows() -> TestResult {
 }
 
 #[test]
-fn a_suspended_bearerbox_asks_boxes_to_try_later() -> TestResult {
+fn a_suspended_bearerbox_holds_a_boxs_mt_unanswered_until_resume() -> TestResult {
     let smsc = ports::reserve()?;
     let setup = Setup::with_conf(|conf| fake_link(conf, "fake1", "fake1", &smsc))?;
     let _bearerbox = setup.start_bearerbox(&[])?;
@@ -227,10 +234,16 @@ fn a_suspended_bearerbox_asks_boxes_to_try_later() -> TestResult {
     );
     let message = mt("12345", "4670000001", "while suspended");
     boxc.send(&Msg::Sms(message.clone()))?;
+    // Kannel 1.4.5 reads nothing from its boxes while suspended: the
+    // sendsms request hangs and the store stays empty [obs].
+    assert!(boxc.next(Duration::from_millis(500)).is_err());
+    assert!(!get(&setup, &with_password("store-status", ADMIN))?.contains("while+suspended"));
     assert_eq!(
-        boxc.acks(1, WAIT)?,
-        vec![(message.id, AckStatus::FailedTmp)]
+        get(&setup, &with_password("resume", ADMIN))?,
+        "Running resumed"
     );
+    // No client on the link: queued, as Kannel answers (ack 3) [obs].
+    assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Buffered)]);
     Ok(())
 }
 
@@ -279,7 +292,11 @@ fn stop_and_start_smsc_answer_as_kannel_and_the_status_shows_dead() -> TestResul
         get(&setup, &with_password("start-smsc?smsc=fakeA", ADMIN))?,
         "SMSC `fakeA' re-started"
     );
-    assert!(get(&setup, "/status")?.contains(" (online "));
+    // Stopping closed the client's connection; the started link takes a new one.
+    let _link = FakeClient::connect(smsc.number(), WAIT)?;
+    wait_until("the started link comes online", WAIT, || {
+        Ok(get(&setup, "/status")?.contains(" (online "))
+    })?;
     Ok(())
 }
 

@@ -369,3 +369,33 @@ fn a_modem_that_falls_silent_is_taken_down_and_traffic_fails_over_then_returns()
     assert!(texts.iter().any(|t| t == "modem speaks again"), "{texts:?}");
     Ok(())
 }
+
+/// The whole way: an MO read from the modem reaches an sms-service through
+/// our smsbox, and the service's answer goes back to the handset through
+/// the modem.
+#[test]
+fn an_mo_from_the_modem_reaches_an_sms_service_and_the_answer_goes_back_through_it() -> TestResult {
+    let recorder = tests::recorder::Recorder::start()?;
+    recorder.set_reply(tests::recorder::Reply::text("Sunny, 21 C"));
+    let url = recorder.url("/weather?from=%p&text=%a");
+    let modem = ModemSim::start(SimOptions::default())?;
+    let setup = Setup::with_conf(|conf| {
+        modem_link(conf, modem.device(), &[]).group(
+            "sms-service",
+            &[("keyword", "weather"), ("get-url", url.as_str())],
+        )
+    })?;
+    let _bearerbox = setup.start_bearerbox(&[])?;
+    let _smsbox = setup.start_smsbox(&[])?;
+    modem.wait_for_setup(WAIT)?;
+    std::thread::sleep(Duration::from_millis(300));
+
+    modem.inject_stored_mo("+46707777777", "weather Rome")?;
+    let calls = recorder.wait_for(1, WAIT)?;
+    assert_eq!(calls[0].query("from").as_deref(), Some("+46707777777"));
+    assert_eq!(calls[0].query("text").as_deref(), Some("weather Rome"));
+    let reply = decoded(&modem, 1)?;
+    assert_eq!(reply[0].text, "Sunny, 21 C");
+    assert_eq!(reply[0].destination, "+46707777777");
+    Ok(())
+}

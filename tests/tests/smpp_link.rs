@@ -209,6 +209,49 @@ fn gsm_extension_characters_go_as_escape_pairs_byte_by_byte() -> TestResult {
 }
 
 #[test]
+fn with_long_messages_sar_the_parts_carry_sar_tlvs_instead_of_a_udh() -> TestResult {
+    let mut rig = rig(SimConfig::default(), &[("long-messages", "sar")])?;
+    let text = "s".repeat(200);
+    rig.send(&[mt("12345", "4670", &text)])?;
+    let parts = rig.accepted(2);
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    let mut joined = Vec::new();
+    for (index, part) in parts.iter().enumerate() {
+        assert_eq!(part.udh(), None, "no UDH with SAR");
+        assert_eq!(part.tlv(0x020E), Some(&[2u8][..]), "sar_total_segments");
+        assert_eq!(
+            part.tlv(0x020F),
+            Some(&[index as u8 + 1][..]),
+            "sar_segment_seqnum"
+        );
+        assert_eq!(
+            part.tlv(0x020C),
+            parts[0].tlv(0x020C),
+            "one sar_msg_ref_num"
+        );
+        joined.extend_from_slice(part.text());
+    }
+    assert_eq!(joined, text.as_bytes());
+    Ok(())
+}
+
+#[test]
+fn with_long_messages_payload_one_submit_carries_the_whole_text() -> TestResult {
+    let mut rig = rig(SimConfig::default(), &[("long-messages", "payload")])?;
+    let text = "p".repeat(400);
+    rig.send(&[mt("12345", "4670", &text)])?;
+    let parts = rig.accepted(1);
+    assert_eq!(parts.len(), 1);
+    assert!(parts[0].short_message.is_empty());
+    assert_eq!(
+        parts[0].tlv(0x0424),
+        Some(text.as_bytes()),
+        "message_payload"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_long_message_goes_in_concatenated_parts_in_order_on_one_connection() -> TestResult {
     let mut rig = rig(SimConfig::default(), &[])?;
     let text: String = (0..320)

@@ -148,6 +148,16 @@ pub fn set_console(level: Option<Level>) {
     }
 }
 
+/// Sets the level of every log file (admin `log-level`); the console keeps
+/// its own, as in Kannel, whose command changes "everything but stderr".
+pub fn set_file_level(level: Level) {
+    let Some(logger) = LOGGER.get() else { return };
+    let mut sinks = lock(logger);
+    for sink in &mut sinks.files {
+        sink.level = level;
+    }
+}
+
 /// Reopens every log file under its name (SIGHUP, SIGUSR2). A file that
 /// cannot be reopened keeps its old handle, and the failure is logged.
 pub fn reopen() {

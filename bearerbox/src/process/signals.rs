@@ -9,9 +9,11 @@
 //! | signal | action |
 //! | --- | --- |
 //! | SIGTERM, SIGINT | first: `on_shutdown` (a clean stop); second: forced exit, status 1 |
-//! | SIGHUP, SIGUSR2 | reopen the log files (logrotate) |
+//! | SIGHUP | reopen the log files, then the hook of [`on_hangup`] (bearerbox: a graceful restart, as Kannel's) |
+//! | SIGUSR2 | reopen the log files (logrotate) |
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::thread;
 
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, pthread_sigmask};
@@ -27,6 +29,18 @@ pub enum SignalError {
     Mask(nix::Error),
     #[error("cannot start the signal thread: {0}")]
     Thread(std::io::Error),
+}
+
+type Hook = Box<dyn Fn() + Send + Sync>;
+
+/// What SIGHUP does besides reopening the logs; set once by a box that
+/// does more (bearerbox restarts gracefully, smsbox does not).
+static HANGUP: OnceLock<Hook> = OnceLock::new();
+
+/// Makes SIGHUP call `hook` after reopening the logs. Only the first call
+/// counts.
+pub fn on_hangup(hook: impl Fn() + Send + Sync + 'static) {
+    let _ = HANGUP.set(Box::new(hook));
 }
 
 fn handled() -> SigSet {
@@ -91,7 +105,17 @@ fn wait_loop(
             }
         };
         match signal {
-            Signal::SIGHUP | Signal::SIGUSR2 => {
+            Signal::SIGHUP => {
+                logging::reopen();
+                match HANGUP.get() {
+                    Some(hook) => {
+                        log::info!("SIGHUP received, re-opening logs and gracefully restarting.");
+                        hook();
+                    }
+                    None => log::info!("{signal} received, re-opened log files"),
+                }
+            }
+            Signal::SIGUSR2 => {
                 logging::reopen();
                 log::info!("{signal} received, re-opened log files");
             }

@@ -38,7 +38,19 @@ pub async fn run(
     events: Sender<LinkEvent>,
 ) {
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = futures_lite::future::or(async { Some(listener.accept().await) }, async {
+            // Nothing is sent to a link without a client, so whatever arrives
+            // here was left over from the last client, and the Offline event
+            // put it back in the core's queues already.
+            while submissions.recv().await.is_ok() {}
+            None
+        })
+        .await;
+        let Some(accepted) = accepted else {
+            log::info!("fake SMSC {}: stopped; no longer listening", config.smsc_id);
+            return;
+        };
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
                 log::warn!("fake SMSC {}: accept failed: {error}", config.smsc_id);

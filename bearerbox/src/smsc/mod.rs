@@ -14,6 +14,7 @@
 //! # Layout
 //! - `fake_line`: the line protocol of Kannel's `fakesmsc` (pure).
 //! - `fake`: the `fake` driver, listening for a `fakesmsc` client.
+//! - `http`: `smsc = http`, an HTTP supplier (`kannel` and `generic`) with its callback listener.
 //! - `loopback`: Kannel's `loopback`, every MT back as an MO.
 //! - `sim`: ours, a simulated SMSC inside bearerbox.
 //! - `smpp`: `smsc = smpp`, SMPP 3.4: the sans-I/O codec and session, and the driver.
@@ -21,6 +22,7 @@
 pub mod at;
 pub mod fake;
 pub mod fake_line;
+pub mod http;
 pub mod loopback;
 pub mod sim;
 pub mod smpp;

@@ -81,7 +81,9 @@ pub async fn run(
                 .await
         }
         (false, port, receive) if port != 0 => {
-            future::zip(
+            // The transmitter ends when the core stops the link; the
+            // receiver then goes with it.
+            future::or(
                 link.bind_loop(BindMode::Transmitter, port, Some(&submissions)),
                 link.bind_loop(BindMode::Receiver, receive, None),
             )
@@ -186,10 +188,25 @@ impl Link {
                     attempt + 1
                 ),
             }
-            if self.events.is_closed() {
+            // Stopped (`stop-smsc`): the session said goodbye; stay down.
+            if self.events.is_closed() || submissions.is_some_and(Receiver::is_closed) {
                 return;
             }
-            Timer::after(delay).await;
+            let pause = async {
+                Timer::after(delay).await;
+            };
+            match submissions {
+                // Nothing is sent to a link that is down, so what arrives
+                // here is stale (the core took it back on Offline); a close
+                // ends the pause at once.
+                Some(channel) => {
+                    future::or(pause, async { while channel.recv().await.is_ok() {} }).await;
+                    if channel.is_closed() {
+                        return;
+                    }
+                }
+                None => pause.await,
+            }
             delay = (delay * 2).min(self.settings.max_reconnect_delay());
         }
     }

@@ -7,6 +7,7 @@
 //! ```
 
 use box_protocol::encoding::split::Body as PartBody;
+use box_protocol::encoding::udh::Udh;
 use box_protocol::encoding::{
     Charset, CharsetError, Payload, SeptetForm, SplitError, SplitOptions, gsm7, split,
 };
@@ -40,6 +41,32 @@ pub struct SubmitOptions {
     pub alt_charset: Option<Charset>,
     /// `alt-dcs`: the link's default for messages that do not say.
     pub alt_dcs: bool,
+    /// How a message longer than one SMS goes out (ours: `long-messages`).
+    pub long_messages: LongMessages,
+}
+
+/// How a long message travels to the SMSC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LongMessages {
+    /// Parts with a concatenation UDH, as Kannel sends them.
+    #[default]
+    Udh,
+    /// Parts whose concatenation is told by the sar_* TLVs instead of the UDH.
+    Sar,
+    /// One submit_sm with the whole text in the message_payload TLV; the
+    /// SMSC splits it.
+    Payload,
+}
+
+impl LongMessages {
+    pub fn from_key(value: &str) -> Option<LongMessages> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "udh" => Some(LongMessages::Udh),
+            "sar" => Some(LongMessages::Sar),
+            "payload" | "message_payload" => Some(LongMessages::Payload),
+            _ => None,
+        }
+    }
 }
 
 impl Default for SubmitOptions {
@@ -55,6 +82,7 @@ impl Default for SubmitOptions {
             max_sms_octets: 140,
             alt_charset: None,
             alt_dcs: false,
+            long_messages: LongMessages::Udh,
         }
     }
 }
@@ -128,12 +156,18 @@ pub fn submits_for(
         // A coding Kannel never defined: the octets go as they are.
         Coding::EightBit | Coding::Unrecognized(_) => Payload::Binary(data),
     };
+    // With message_payload the whole text is one part, however long.
+    let max_octets = match options.long_messages {
+        LongMessages::Payload => usize::from(u16::MAX),
+        _ => options.max_sms_octets.clamp(1, 254),
+    };
     let split = split::split(
         &payload,
         user_udh,
         &SplitOptions {
             septet_form: SeptetForm::Unpacked,
-            max_octets: options.max_sms_octets.clamp(1, 254),
+            max_octets,
+            max_parts: (options.long_messages == LongMessages::Payload).then_some(1),
             ..SplitOptions::new(reference)
         },
     )?;
@@ -173,14 +207,34 @@ pub fn submits_for(
     let count = split.parts.len();
     let mut submits = Vec::with_capacity(count);
     for (index, part) in split.parts.into_iter().enumerate() {
-        let mut short_message = part.udh.clone();
+        let mut udh_bytes = part.udh.clone();
+        let mut tlvs = Tlvs::new();
+        if options.long_messages == LongMessages::Sar
+            && let Some(concat) = part.concat
+        {
+            // The same parts, their concatenation told by TLVs: the UDH keeps
+            // only what the user put there.
+            let mut header = Udh::parse(&udh_bytes).map_err(SplitError::from)?;
+            header.remove_concat();
+            udh_bytes = if header.elements.is_empty() {
+                Vec::new()
+            } else {
+                header.to_bytes().map_err(SplitError::from)?
+            };
+            tlvs.set_u16(Tag::SAR_MSG_REF_NUM, concat.reference.value());
+            tlvs.set_u8(Tag::SAR_TOTAL_SEGMENTS, concat.total);
+            tlvs.set_u8(Tag::SAR_SEGMENT_SEQNUM, concat.seq);
+        }
+        let mut short_message = udh_bytes.clone();
         match part.body {
             PartBody::Septets(bytes) | PartBody::Octets(bytes) => short_message.extend(bytes),
             PartBody::Text(text) => short_message.extend(text.into_bytes()),
             PartBody::Packed { octets, .. } => short_message.extend(octets),
         }
-        let udhi = if part.udh.is_empty() { 0 } else { 0x40 };
-        let mut tlvs = Tlvs::new();
+        let udhi = if udh_bytes.is_empty() { 0 } else { 0x40 };
+        if options.long_messages == LongMessages::Payload && short_message.len() > 254 {
+            tlvs.set_message_payload(std::mem::take(&mut short_message))?;
+        }
         if index + 1 < count {
             tlvs.set_u8(Tag::MORE_MESSAGES_TO_SEND, 1);
         }
@@ -250,6 +304,74 @@ mod tests {
 
     fn submits(sms: &Sms) -> Vec<SubmitSm> {
         submits_for(sms, &SubmitOptions::default(), 3, 1_795_000_000).unwrap()
+    }
+
+    fn with_mode(sms: &Sms, long_messages: LongMessages) -> Vec<SubmitSm> {
+        let options = SubmitOptions {
+            long_messages,
+            ..SubmitOptions::default()
+        };
+        submits_for(sms, &options, 9, 1_795_000_000).unwrap()
+    }
+
+    #[test]
+    fn sar_mode_tells_the_concatenation_in_tlvs_and_sends_no_udh() {
+        let text = "a".repeat(200);
+        let parts = with_mode(&mt(&text), LongMessages::Sar);
+        assert_eq!(parts.len(), 2);
+        for (index, part) in parts.iter().enumerate() {
+            assert_eq!(part.esm_class & 0x40, 0, "no UDHI without a UDH");
+            assert_eq!(part.tlvs.get_u16(Tag::SAR_MSG_REF_NUM), Ok(Some(9)));
+            assert_eq!(part.tlvs.get_u8(Tag::SAR_TOTAL_SEGMENTS), Ok(Some(2)));
+            assert_eq!(
+                part.tlvs.get_u8(Tag::SAR_SEGMENT_SEQNUM),
+                Ok(Some(index as u8 + 1))
+            );
+        }
+        let joined: Vec<u8> = parts
+            .iter()
+            .flat_map(|p| p.short_message.as_bytes().to_vec())
+            .collect();
+        assert_eq!(joined, text.as_bytes());
+    }
+
+    #[test]
+    fn sar_mode_keeps_the_users_own_udh_elements() {
+        let mut sms = mt(&"b".repeat(200));
+        sms.udhdata = Some(vec![0x06, 0x05, 0x04, 0x0b, 0x84, 0x23, 0xf0]);
+        sms.coding = Some(Coding::EightBit);
+        let parts = with_mode(&sms, LongMessages::Sar);
+        assert!(parts.len() >= 2);
+        for part in &parts {
+            assert_eq!(part.esm_class & 0x40, 0x40);
+            assert_eq!(
+                &part.short_message.as_bytes()[..7],
+                &[0x06, 0x05, 0x04, 0x0b, 0x84, 0x23, 0xf0]
+            );
+        }
+    }
+
+    #[test]
+    fn payload_mode_sends_one_submit_with_the_whole_text_in_message_payload() {
+        let text = "c".repeat(500);
+        let parts = with_mode(&mt(&text), LongMessages::Payload);
+        assert_eq!(parts.len(), 1);
+        assert!(parts[0].short_message.as_bytes().is_empty());
+        assert_eq!(parts[0].tlvs.message_payload(), Some(text.as_bytes()));
+        // A short text still goes in short_message.
+        let short = with_mode(&mt("hi"), LongMessages::Payload);
+        assert_eq!(short[0].short_message.as_bytes(), b"hi");
+    }
+
+    #[test]
+    fn long_messages_takes_kannel_style_words() {
+        assert_eq!(LongMessages::from_key("UDH"), Some(LongMessages::Udh));
+        assert_eq!(LongMessages::from_key("sar"), Some(LongMessages::Sar));
+        assert_eq!(
+            LongMessages::from_key("message_payload"),
+            Some(LongMessages::Payload)
+        );
+        assert_eq!(LongMessages::from_key("split"), None);
     }
 
     #[test]
