@@ -595,6 +595,20 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<E
         wake,
     )));
     shared.borrow_mut().set_lifecycle(lifecycle);
+    // Deletions of accepted messages commit in order; each frees its link's
+    // window slot once it is on disk.
+    let completions = shared.borrow_mut().completions();
+    let releasing = shared.clone();
+    executor
+        .spawn(async move {
+            while let Ok((index, deleted)) = completions.recv().await {
+                if let Err(error) = deleted.wait().await {
+                    log::error!("{error}");
+                }
+                releasing.borrow_mut().released(index);
+            }
+        })
+        .detach();
     match lifecycle {
         Lifecycle::Suspended => log::info!("Gateway is now SUSPENDED by startup arguments"),
         Lifecycle::Isolated => log::info!("Gateway is now ISOLATED by startup arguments"),

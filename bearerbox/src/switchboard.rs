@@ -36,7 +36,7 @@ use crate::lane::{Lane, Queued, WINDOW};
 use crate::router::{self, LinkState};
 use crate::settings::{LinkSettings, Settings};
 use crate::smsc::{LinkEvent, Submission};
-use crate::store::{Direction, DlrRecord, NewMessage, Store, StoredMessage};
+use crate::store::{Completion, Direction, DlrRecord, NewMessage, Store, StoredMessage};
 
 /// The lane of MO messages and reports for any box without an smsbox-id.
 const ANY_BOX: &str = "box:";
@@ -62,6 +62,10 @@ pub struct Link {
     pub submit: Sender<Submission>,
     /// Submitted and not yet answered, by store seq.
     pub(crate) in_flight: HashMap<i64, (String, Queued)>,
+    /// Accepted by the SMSC, their removal from the store not yet committed.
+    /// They still count against the window: a crash now would send them
+    /// again, so at most `max-pending-submits` can come twice.
+    pub(crate) completing: usize,
     pub sent: u64,
     pub failed: u64,
     pub received: u64,
@@ -86,6 +90,7 @@ impl Link {
             settings,
             submit,
             in_flight: HashMap::new(),
+            completing: 0,
             sent: 0,
             failed: 0,
             received: 0,
@@ -133,6 +138,8 @@ pub struct Switchboard {
     pub dlr_misses: u64,
     /// Reports made here (SMSC ack, refusal), waiting for `flush_reports`.
     pub(crate) pending_reports: Vec<Sms>,
+    /// See [`Switchboard::completions`].
+    releases: Option<Sender<(usize, Completion<()>)>>,
     /// MT messages in the store.
     pub queued_mt: usize,
     /// MT sent by links whose counters were reset (`start-smsc`) or that
@@ -246,7 +253,25 @@ impl Switchboard {
             sent_retired: 0,
             wake,
             suspended_gate: None,
+            releases: None,
         }
+    }
+
+    /// Where accepted messages' deletions go to be awaited; the runtime
+    /// reads the other end and calls [`Switchboard::released`].
+    pub fn completions(&mut self) -> smol::channel::Receiver<(usize, Completion<()>)> {
+        let (sender, receiver) = smol::channel::unbounded();
+        self.releases = Some(sender);
+        receiver
+    }
+
+    /// An accepted message of link `index` is out of the store: its window
+    /// slot is free.
+    pub fn released(&mut self, index: usize) {
+        if let Some(link) = self.links.get_mut(index) {
+            link.completing = link.completing.saturating_sub(1);
+        }
+        self.poke();
     }
 
     /// Finds the lanes the store holds from an earlier run.
@@ -302,8 +327,12 @@ impl Switchboard {
         link.state.online = false;
         link.online_since = None;
         link.state.load = 0;
-        let unanswered: Vec<(String, Queued)> = link.in_flight.drain().map(|(_, v)| v).collect();
-        for (lane, message) in unanswered.into_iter().rev() {
+        let mut unanswered: Vec<(String, Queued)> =
+            link.in_flight.drain().map(|(_, v)| v).collect();
+        // Put back newest first, so the oldest ends up at the front: the
+        // lane keeps its order (the map gave them in no order at all).
+        unanswered.sort_by_key(|(_, message)| std::cmp::Reverse(message.seq));
+        for (lane, message) in unanswered {
             self.lanes.entry(lane).or_default().put_back(message);
         }
         self.poke();
@@ -548,9 +577,9 @@ impl Switchboard {
             let states: Vec<LinkState> = self.links.iter().map(|link| link.state).collect();
             let links = &self.links;
             let Some(index) = router::pick(&rules, &states, &message_candidates, |index| {
-                links
-                    .get(index)
-                    .is_some_and(|link| link.in_flight.len() < link.settings.max_pending)
+                links.get(index).is_some_and(|link| {
+                    link.in_flight.len() + link.completing < link.settings.max_pending
+                })
             }) else {
                 break;
             };
@@ -609,7 +638,10 @@ impl Switchboard {
                     return;
                 };
                 let store = shared.borrow().store.clone();
-                store.delete(vec![token]).detach();
+                let deleted = store.delete(vec![token]);
+                if let Some(releases) = &shared.borrow().releases {
+                    let _ = releases.try_send((index, deleted));
+                }
                 {
                     let mut board = shared.borrow_mut();
                     board.queued_mt = board.queued_mt.saturating_sub(1);
@@ -824,6 +856,7 @@ impl Switchboard {
         let link = self.links.get_mut(index)?;
         let (_, message) = link.in_flight.remove(&token)?;
         link.state.load = link.state.load.saturating_sub(1);
+        link.completing += 1;
         Some((
             message,
             link.settings.rules.smsc_id.clone(),
@@ -1026,7 +1059,9 @@ impl Switchboard {
             return;
         };
         let conn = self.boxes.remove(position);
-        for (lane, message) in conn.pending.into_values() {
+        let mut pending: Vec<(String, Queued)> = conn.pending.into_values().collect();
+        pending.sort_by_key(|(_, message)| std::cmp::Reverse(message.seq));
+        for (lane, message) in pending {
             self.box_lanes.entry(lane).or_default().put_back(message);
         }
         self.poke();

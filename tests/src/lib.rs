@@ -36,6 +36,7 @@
 pub mod box_client;
 pub mod conf_writer;
 pub mod fake_client;
+pub mod faults;
 pub mod gateway;
 pub mod http;
 pub mod http_supplier;

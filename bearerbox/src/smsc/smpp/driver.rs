@@ -324,13 +324,20 @@ impl Connection<'_> {
                     break;
                 }
             }
+            let mut handled = false;
             while let Some(event) = self.session.poll_event() {
+                handled = true;
                 if let Some(ended) = self.on_event(event).await {
                     return ended;
                 }
             }
             if self.link.events.is_closed() {
                 return Ended::Shutdown;
+            }
+            // Handling events may have queued responses (a refused deliver_sm,
+            // a held MO part): write them now, not at the next wake-up.
+            if handled {
+                continue;
             }
             let mut deadline = self.session.poll_timeout();
             if self.assembler.pending() > 0 {
