@@ -257,6 +257,7 @@ pub fn snapshot(board: &Switchboard, meters: &Meters, now: i64) -> Status {
             outbound: Default::default(),
             queued: dlr_waiting(board),
             storage: DLR_STORAGE.to_owned(),
+            unmatched: board.dlr_misses,
         },
         boxes,
         smscs,

@@ -478,6 +478,10 @@ fn metrics_are_valid_prometheus_text_with_per_smsc_and_per_box_series() -> TestR
     );
     assert!(value_of(&samples, "bearerbox_store_commits_total", &[]).is_some_and(|c| c > 0.0));
     assert!(value_of(&samples, "bearerbox_store_commit_seconds_total", &[]).is_some());
+    assert_eq!(
+        value_of(&samples, "bearerbox_dlr_unmatched_total", &[]),
+        Some(0.0)
+    );
     Ok(())
 }
 

@@ -109,6 +109,8 @@ pub struct DlrTotals {
     /// Submissions waiting for their final report.
     pub queued: u64,
     pub storage: String,
+    /// Reports whose id matched no submission (ours; not on Kannel's pages).
+    pub unmatched: u64,
 }
 
 /// One connected box.

@@ -268,6 +268,13 @@ pub fn metrics(status: &Status) -> String {
         );
     }
 
+    m.single(
+        "bearerbox_dlr_unmatched_total",
+        "counter",
+        "Delivery reports whose message id matched no submission.",
+        status.dlr.unmatched as f64,
+    );
+
     let store = &status.store;
     m.single(
         "bearerbox_store_commits_total",
