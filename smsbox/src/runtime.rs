@@ -171,7 +171,18 @@ async fn respond(app: &App, peer: SocketAddr, request: Request<Incoming>) -> Res
             .await
         }
         Ok(None) => crate::answers::Answer::new(408, "Request body not received in time, rejected"),
-        Err(_) => crate::answers::Answer::new(413, "Request body too long, rejected"),
+        // Only the limit is "too long"; a body cut short or badly chunked is
+        // the client's malformed request.
+        Err(error)
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            crate::answers::Answer::new(413, "Request body too long, rejected")
+        }
+        Err(error) => {
+            crate::answers::Answer::new(400, &format!("Malformed request body, rejected: {error}"))
+        }
     };
     let mut builder = Response::builder()
         .status(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))

@@ -540,3 +540,29 @@ fn smsbox_without_concatenation_a_long_text_goes_as_separate_messages_cut_at_spl
     );
     Ok(())
 }
+
+#[test]
+fn smsbox_a_body_cut_short_is_a_malformed_request_not_a_long_one() -> TestResult {
+    use std::io::{Read, Write};
+    let mut rig = rig()?;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", rig.sendsms_port()))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(
+        b"POST /cgi-bin/sendsms HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=tester",
+    )?;
+    // The client stops writing: 15 of the 100 bytes it promised.
+    stream.shutdown(std::net::Shutdown::Write)?;
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "answered {answer:?}");
+    assert!(
+        answer.contains("Malformed request body"),
+        "answered {answer:?}"
+    );
+    assert_eq!(
+        rig.mt_lines(1, Duration::from_millis(300))?.len(),
+        0,
+        "nothing sent"
+    );
+    Ok(())
+}
