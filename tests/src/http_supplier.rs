@@ -14,7 +14,7 @@
 //! `generic-foreign-id-regex = "^OK ([a-z0-9-]+)"`.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,11 +23,10 @@ use std::time::{Duration, Instant};
 
 use crate::HarnessError;
 use crate::http::{self, Response, encode};
-use crate::recorder::Recorded;
+use crate::recorder::{Recorded, read_request};
 
 /// An idle connection is closed after this.
 const IDLE: Duration = Duration::from_secs(30);
-const MAX_BODY: usize = 1 << 20;
 
 /// How the supplier answers one MT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,43 +283,4 @@ fn serve(stream: TcpStream, shared: &Shared) {
             return;
         }
     }
-}
-
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut headers = Vec::new();
-    // Bounded by the read timeout and the peer's patience.
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).ok()? == 0 {
-            return None;
-        }
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
-        }
-    }
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(MAX_BODY);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Recorded {
-        method,
-        target,
-        headers,
-        body,
-    })
 }

@@ -242,7 +242,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
+/// Reads one HTTP/1.1 request (headers, a Content-Length body up to 1 MiB);
+/// `None` when the peer closed or sent something that is not one. Shared
+/// with the HTTP supplier simulator.
+pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
