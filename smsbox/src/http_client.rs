@@ -3,17 +3,32 @@
 //! timeout per request (`http-timeout`), retries (`http-request-retry`
 //! times, `http-queue-delay` apart) and at most `max-pending-requests` in
 //! flight (a semaphore; further requests wait their turn).
+//!
+//! `https://` URLs go over TLS (rustls with the ring provider). The server
+//! is always verified: against the certificates of the core group's
+//! `ssl-trusted-ca-file` when it is set (only those, as Kannel), else
+//! against the Mozilla roots of `webpki-roots`. Kannel skips verification
+//! when no CA file is set; that would let anyone on the path read and
+//! answer MO traffic, so this client does not. `ssl-client-certkey-file`
+//! (a PEM file with the certificate and its private key) is presented to
+//! servers that ask for a client certificate.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_lite::future;
+use futures_rustls::TlsConnector;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{HeaderMap, Method, Request, StatusCode};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
 use smol::lock::Semaphore;
 use smol::net::TcpStream;
 use smol_hyper::rt::FuturesIo;
@@ -27,8 +42,14 @@ const MAX_IDLE_PER_HOST: usize = 8;
 
 #[derive(Debug, Error)]
 pub enum HttpError {
-    #[error("URL {0:?} is not an http:// URL this client can fetch")]
+    #[error("URL {0:?} is not an http:// or https:// URL this client can fetch")]
     BadUrl(String),
+    #[error("TLS with {host}:{port}: {error}")]
+    Tls {
+        host: String,
+        port: u16,
+        error: std::io::Error,
+    },
     #[error("connecting to {host}:{port}: {error}")]
     Connect {
         host: String,
@@ -73,7 +94,14 @@ impl Outgoing {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Scheme {
+    Http,
+    Https,
+}
+
 struct Target {
+    scheme: Scheme,
     host: String,
     port: u16,
     path: String,
@@ -82,11 +110,17 @@ struct Target {
 
 fn parse_url(url: &str) -> Result<Target, HttpError> {
     let bad = || HttpError::BadUrl(url.to_string());
-    let rest = url
-        .get(..7)
-        .filter(|scheme| scheme.eq_ignore_ascii_case("http://"))
-        .map(|_| &url[7..])
-        .ok_or_else(bad)?;
+    let starts = |scheme: &str| {
+        url.get(..scheme.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+    };
+    let (scheme, rest, default_port) = if starts("http://") {
+        (Scheme::Http, &url[7..], 80)
+    } else if starts("https://") {
+        (Scheme::Https, &url[8..], 443)
+    } else {
+        return Err(bad());
+    };
     let (authority, path) = match rest.find(['/', '?']) {
         Some(at) if rest.as_bytes()[at] == b'/' => (&rest[..at], rest[at..].to_string()),
         Some(at) => (&rest[..at], format!("/{}", &rest[at..])),
@@ -97,13 +131,21 @@ fn parse_url(url: &str) -> Result<Target, HttpError> {
         None => (None, authority),
     };
     let (host, port) = match hostport.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse::<u16>().map_err(|_| bad())?),
-        None => (hostport, 80),
+        Some((host, port)) if !port.contains(']') => {
+            (host, port.parse::<u16>().map_err(|_| bad())?)
+        }
+        _ => (hostport, default_port),
     };
+    // `[::1]`: the brackets belong to the URL, not to the address.
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
     if host.is_empty() {
         return Err(bad());
     }
     Ok(Target {
+        scheme,
         host: host.to_string(),
         port,
         path,
@@ -132,13 +174,97 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-type Pool = HashMap<(String, u16), Vec<SendRequest<Full<Bytes>>>>;
+type Pool = HashMap<(Scheme, String, u16), Vec<SendRequest<Full<Bytes>>>>;
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    #[error("{location}: 'ssl-trusted-ca-file' {path:?}: {reason}")]
+    TrustedCa {
+        location: String,
+        path: String,
+        reason: String,
+    },
+    #[error("{location}: 'ssl-client-certkey-file' {path:?}: {reason}")]
+    ClientCertKey {
+        location: String,
+        path: String,
+        reason: String,
+    },
+}
+
+/// The TLS client configuration from the core group's
+/// `ssl-trusted-ca-file` and `ssl-client-certkey-file`.
+pub fn tls_config(core: Option<&conf::Group>) -> Result<Arc<ClientConfig>, TlsError> {
+    let location = |key: &str| {
+        core.map(|g| bearerbox::process::listen::location_of(g, key))
+            .unwrap_or_default()
+    };
+    let roots = match core.and_then(|g| g.get("ssl-trusted-ca-file")) {
+        None => RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        },
+        Some(path) => {
+            let refused = |reason: String| TlsError::TrustedCa {
+                location: location("ssl-trusted-ca-file"),
+                path: path.to_string(),
+                reason,
+            };
+            let mut roots = RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(Path::new(path))
+                .map_err(|error| refused(error.to_string()))?
+            {
+                let cert = cert.map_err(|error| refused(error.to_string()))?;
+                roots
+                    .add(cert)
+                    .map_err(|error| refused(format!("not a usable CA certificate: {error}")))?;
+            }
+            if roots.is_empty() {
+                return Err(refused("holds no PEM certificate".into()));
+            }
+            roots
+        }
+    };
+    let builder =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|error| TlsError::TrustedCa {
+                location: String::new(),
+                path: String::new(),
+                reason: error.to_string(),
+            })?
+            .with_root_certificates(roots);
+    let config = match core.and_then(|g| g.get("ssl-client-certkey-file")) {
+        None => builder.with_no_client_auth(),
+        Some(path) => {
+            let refused = |reason: String| TlsError::ClientCertKey {
+                location: location("ssl-client-certkey-file"),
+                path: path.to_string(),
+                reason,
+            };
+            let certs = CertificateDer::pem_file_iter(Path::new(path))
+                .map_err(|error| refused(error.to_string()))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|error| refused(error.to_string()))?;
+            if certs.is_empty() {
+                return Err(refused("holds no PEM certificate".into()));
+            }
+            let key = PrivateKeyDer::from_pem_file(Path::new(path))
+                .map_err(|error| refused(format!("no private key: {error}")))?;
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|error| refused(error.to_string()))?
+        }
+    };
+    Ok(Arc::new(config))
+}
 
 /// The client; cheap to clone, all clones share pool and limits.
 #[derive(Clone)]
 pub struct HttpClient {
     pool: Rc<RefCell<Pool>>,
     limit: Rc<Semaphore>,
+    tls: TlsConnector,
     timeout: Duration,
     retries: u32,
     retry_delay: Duration,
@@ -159,10 +285,12 @@ impl HttpClient {
         timeout: Duration,
         retries: u32,
         retry_delay: Duration,
+        tls: Arc<ClientConfig>,
     ) -> HttpClient {
         HttpClient {
             pool: Rc::default(),
             limit: Rc::new(Semaphore::new(max_pending.max(1))),
+            tls: TlsConnector::from(tls),
             timeout,
             retries,
             retry_delay,
@@ -200,10 +328,11 @@ impl HttpClient {
 
     async fn connection(
         &self,
+        scheme: Scheme,
         host: &str,
         port: u16,
     ) -> Result<SendRequest<Full<Bytes>>, HttpError> {
-        let key = (host.to_string(), port);
+        let key = (scheme, host.to_string(), port);
         loop {
             let idle = self.pool.borrow_mut().get_mut(&key).and_then(Vec::pop);
             match idle {
@@ -223,19 +352,49 @@ impl HttpClient {
                     port,
                     error,
                 })?;
-        let (sender, connection) = http1::handshake(FuturesIo::new(stream))
-            .await
-            .map_err(|error| HttpError::Http(format!("{host}:{port}"), error))?;
-        smol::spawn(async move {
-            let _ = connection.await;
-        })
-        .detach();
+        let handshake_failed = |error| HttpError::Http(format!("{host}:{port}"), error);
+        let sender = match scheme {
+            Scheme::Http => {
+                let (sender, connection) = http1::handshake(FuturesIo::new(stream))
+                    .await
+                    .map_err(handshake_failed)?;
+                smol::spawn(async move {
+                    let _ = connection.await;
+                })
+                .detach();
+                sender
+            }
+            Scheme::Https => {
+                let tls_failed = |error| HttpError::Tls {
+                    host: host.to_string(),
+                    port,
+                    error,
+                };
+                let name = ServerName::try_from(host.to_string()).map_err(|_| {
+                    tls_failed(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "not a valid DNS name or IP address",
+                    ))
+                })?;
+                let stream = self.tls.connect(name, stream).await.map_err(tls_failed)?;
+                let (sender, connection) = http1::handshake(FuturesIo::new(stream))
+                    .await
+                    .map_err(handshake_failed)?;
+                smol::spawn(async move {
+                    let _ = connection.await;
+                })
+                .detach();
+                sender
+            }
+        };
         Ok(sender)
     }
 
     async fn once(&self, request: &Outgoing) -> Result<Reply, HttpError> {
         let target = parse_url(&request.url)?;
-        let mut sender = self.connection(&target.host, target.port).await?;
+        let mut sender = self
+            .connection(target.scheme, &target.host, target.port)
+            .await?;
         let mut builder = Request::builder()
             .method(request.method.clone())
             .uri(&target.path)
@@ -266,7 +425,9 @@ impl HttpClient {
             .to_bytes()
             .to_vec();
         let mut pool = self.pool.borrow_mut();
-        let idle = pool.entry((target.host, target.port)).or_default();
+        let idle = pool
+            .entry((target.scheme, target.host, target.port))
+            .or_default();
         if idle.len() < MAX_IDLE_PER_HOST && !sender.is_closed() {
             idle.push(sender);
         }
@@ -290,6 +451,13 @@ mod tests {
         assert_eq!(target.authorization.as_deref(), Some("Basic dTpw"));
         assert_eq!(parse_url("http://h?q")?.path, "/?q");
         assert!(parse_url("ftp://h/").is_err());
+        let secure = parse_url("HTTPS://example.org/dlr")?;
+        assert_eq!(
+            (secure.scheme, secure.host.as_str(), secure.port),
+            (Scheme::Https, "example.org", 443)
+        );
+        let v6 = parse_url("https://[::1]:8443/x")?;
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", 8443));
         Ok(())
     }
 }

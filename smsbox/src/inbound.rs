@@ -11,7 +11,8 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
-use box_protocol::message::{AckStatus, Sms, SmsType};
+use box_protocol::encoding::ucs2;
+use box_protocol::message::{AckStatus, Coding, Sms, SmsType};
 use smol::LocalExecutor;
 use smol::channel::{Receiver, Sender};
 
@@ -62,7 +63,29 @@ pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inboun
     }
 }
 
-async fn mo_arrived(app: &App, mo: Sms) {
+/// Kannel 1.4.5's `mo-recode`: UCS-2 text becomes UTF-8 with coding 0 and
+/// charset UTF-8, so services get readable text instead of UTF-16 octets.
+/// Octets that are not UTF-16BE (an odd length, a lone surrogate) stay as
+/// they came, as Kannel leaves them when its recoding fails.
+pub fn recode(mo: &mut Sms) {
+    if mo.coding != Some(Coding::Ucs2) {
+        return;
+    }
+    match ucs2::decode(mo.msgdata.as_deref().unwrap_or_default()) {
+        Ok(text) => {
+            log::info!("MO {} converted from UCS-2 to UTF-8", mo.id);
+            mo.msgdata = Some(text.into_bytes());
+            mo.coding = Some(Coding::SevenBit);
+            mo.charset = Some(b"UTF-8".to_vec());
+        }
+        Err(error) => log::info!("MO {} left as UCS-2: {error}", mo.id),
+    }
+}
+
+async fn mo_arrived(app: &App, mut mo: Sms) {
+    if app.settings.mo_recode {
+        recode(&mut mo);
+    }
     let text = services::mo_text(&mo);
     let replies = match app.services.select(&mo) {
         Some(service) => {
@@ -136,5 +159,37 @@ async fn report_arrived(app: &App, report: Sms) {
     match app.client.fetch(&Outgoing::get(&url)).await {
         Ok(reply) => log::debug!("dlr-url {url} answered {}", reply.status),
         Err(error) => log::warn!("dlr-url callback failed: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mo_recode_turns_ucs2_into_utf8_text_and_leaves_broken_octets() {
+        let mut mo = Sms::new_mo(
+            b"111".as_slice(),
+            b"5555".as_slice(),
+            ucs2::encode("Привет €"),
+            Coding::Ucs2,
+            b"fake1".as_slice(),
+        );
+        recode(&mut mo);
+        assert_eq!(mo.msgdata.as_deref(), Some("Привет €".as_bytes()));
+        assert_eq!(mo.coding, Some(Coding::SevenBit));
+        assert_eq!(mo.charset.as_deref(), Some(&b"UTF-8"[..]));
+
+        let lone_surrogate = [0xD8, 0x00, 0x00, 0x41];
+        let mut broken = Sms::new_mo(
+            b"111".as_slice(),
+            b"5555".as_slice(),
+            lone_surrogate,
+            Coding::Ucs2,
+            b"fake1".as_slice(),
+        );
+        recode(&mut broken);
+        assert_eq!(broken.msgdata.as_deref(), Some(&lone_surrogate[..]));
+        assert_eq!(broken.coding, Some(Coding::Ucs2));
     }
 }

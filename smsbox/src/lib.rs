@@ -28,7 +28,7 @@
 //! | [`sendsms`] | checking, charging, sending, answering a sendsms request |
 //! | [`answers`] | HTTP answers and Kannel's texts |
 //! | [`users`] | sendsms-user groups, authentication |
-//! | [`numbers`] | prefix, regex and white/black-list filters |
+//! | [`numbers`] | prefix, regex and white/black-list filters (lists fetched from URLs at start) |
 //! | [`credits`] | balances, ledger and charges in the accounts database |
 //! | [`parts`] | how many SMS a message costs |
 //! | [`bearerbox_link`] | the box-protocol session with bearerbox, back-off |
@@ -36,7 +36,7 @@
 //! | [`services`] | sms-service selection, actions and replies |
 //! | [`escapes`] | Kannel's `%` escapes |
 //! | [`dlr_url`] | DLR masks, tracked dlr-urls, refunds' trigger |
-//! | [`http_client`] | outgoing HTTP: pool, timeouts, retries, limit |
+//! | [`http_client`] | outgoing HTTP and HTTPS (rustls): pool, timeouts, retries, limit |
 //! | [`urlcode`] | URL decoding (strict) and Kannel's encoding |
 //! | [`runtime`] | everything smol: listener, hyper, tasks, timers, shutdown |
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use bearerbox::process::{self, Boot, CommonArgs, ProcessError, SMSBOX};
@@ -10,7 +11,8 @@ use clap::{Parser, Subcommand};
 use smsbox::app::App;
 use smsbox::bearerbox_link::{self, Link, Target};
 use smsbox::credits::Accounts;
-use smsbox::http_client::HttpClient;
+use smsbox::http_client::{self, HttpClient, Outgoing};
+use smsbox::numbers::{ListReply, SkipLists};
 use smsbox::runtime::{self, Plan};
 use smsbox::services::Services;
 use smsbox::settings::Settings;
@@ -100,8 +102,9 @@ fn credits(command: CreditsCommand) -> anyhow::Result<()> {
         .config
         .single("smsbox")
         .ok_or_else(|| ProcessError::NoGroup("smsbox".into()))?;
-    let settings = Settings::from_config(&loaded.config, smsbox)?;
-    let users = Users::from_config(&loaded.config)?;
+    // The operator's commands filter no number: no list is fetched.
+    let settings = Settings::from_config(&loaded.config, smsbox, &mut SkipLists)?;
+    let users = Users::from_config(&loaded.config, &mut SkipLists)?;
     let Some(found) = users.get(user) else {
         bail!("no sendsms-user {user:?} in {}", config.display());
     };
@@ -140,9 +143,23 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     if sendsms.is_none() {
         log::info!("no 'sendsms-port' in group 'smsbox': the sendsms interface is off");
     }
-    let settings = Settings::from_config(&config, smsbox)?;
-    let users = Users::from_config(&config)?;
-    let services = Services::from_config(&config)?;
+    let tls = http_client::tls_config(config.single("core"))?;
+    // Lists are fetched once, before anything is served, one at a time:
+    // a list that cannot be had stops the start with its key named.
+    let lists_client = HttpClient::new(
+        1,
+        smsbox
+            .get_int("http-timeout")
+            .filter(|t| *t > 0)
+            .map_or(LIST_TIMEOUT, |t| Duration::from_secs(t.unsigned_abs())),
+        0,
+        Duration::ZERO,
+        tls.clone(),
+    );
+    let mut lists = |url: &str| load_list(&lists_client, url);
+    let settings = Settings::from_config(&config, smsbox, &mut lists)?;
+    let users = Users::from_config(&config, &mut lists)?;
+    let services = Services::from_config(&config, &mut lists)?;
     let accounts = if users.iter().any(|u| u.credits.is_some()) {
         let accounts = Accounts::open(&settings.accounts_db)?;
         for user in users.iter() {
@@ -169,7 +186,9 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         settings.http_timeout,
         settings.http_request_retry,
         settings.http_queue_delay,
+        tls,
     );
+    let (background, background_tasks) = smsbox::app::background();
     let app = App {
         settings,
         users,
@@ -177,12 +196,50 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         accounts,
         link: Link::new(),
         client,
+        background,
     };
 
     let (trigger, shutdown) = runtime::shutdown_channel();
     let running = process::detach(SMSBOX, &cli.common, move || trigger.fire())?;
-    runtime::run(Plan { sendsms, bearerbox }, app, shutdown).context("serving")?;
+    runtime::run(
+        Plan {
+            sendsms,
+            bearerbox,
+            background: background_tasks,
+        },
+        app,
+        shutdown,
+    )
+    .context("serving")?;
     Ok(running.finish())
+}
+
+/// Kannel's `http-timeout` default, for list fetches when it is not set.
+const LIST_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// A white or black list: `http://` and `https://` through the client, as
+/// Kannel; `file://` (ours) read from disk, answered as `text/plain`.
+fn load_list(client: &HttpClient, url: &str) -> Result<ListReply, String> {
+    if let Some(path) = url.strip_prefix("file://") {
+        return std::fs::read(path)
+            .map(|body| ListReply {
+                status: 200,
+                content_type: "text/plain".into(),
+                body,
+            })
+            .map_err(|error| format!("cannot read {path}: {error}"));
+    }
+    let reply = smol::block_on(client.fetch(&Outgoing::get(url))).map_err(|e| e.to_string())?;
+    Ok(ListReply {
+        status: reply.status.as_u16(),
+        content_type: reply
+            .headers
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string(),
+        body: reply.body,
+    })
 }
 
 /// `bearerbox-port` of the smsbox group, else core's `smsbox-port`, else

@@ -21,7 +21,7 @@ use smol::net::{TcpListener, TcpStream};
 use smol::{LocalExecutor, Timer};
 use smol_hyper::rt::{FuturesIo, SmolTimer};
 
-use crate::app::App;
+use crate::app::{App, BackgroundTasks};
 use crate::bearerbox_link::{self, Target};
 use crate::http_api;
 
@@ -40,6 +40,7 @@ const MAX_BODY: usize = 64 * 1024;
 pub struct Plan {
     pub sendsms: Option<std::net::TcpListener>,
     pub bearerbox: Target,
+    pub background: BackgroundTasks,
 }
 
 /// Fires the shutdown from any thread (the signal thread).
@@ -85,13 +86,22 @@ pub fn run(plan: Plan, app: App, shutdown: Shutdown) -> io::Result<()> {
             },
         );
         let dispatching = crate::inbound::dispatch(executor.clone(), app.clone(), inbound);
+        let background = async {
+            while let Ok(task) = plan.background.0.recv().await {
+                executor.spawn(task).detach();
+            }
+        };
         let stopping = async {
             // Closed by the trigger; nothing is ever sent.
             let _ = shutdown.0.recv().await;
         };
         future::or(
             async {
-                future::zip(future::zip(serving, link), dispatching).await;
+                future::zip(
+                    future::zip(serving, link),
+                    future::zip(dispatching, background),
+                )
+                .await;
             },
             stopping,
         )

@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use crate::answers::{self, Answer};
 use crate::app::App;
-use crate::bearerbox_link::SendError;
-use crate::credits::{Charge, CreditsError};
+use crate::bearerbox_link::{Link, SendError};
+use crate::credits::{Accounts, Charge, CreditsError};
 use crate::dlr_url;
 use crate::parts;
 use crate::request::Fields;
@@ -53,6 +53,9 @@ pub fn now() -> i64 {
 struct Submission {
     template: Sms,
     receivers: Vec<String>,
+    /// Receivers the white/black lists and prefixes refused, for
+    /// `immediate-sendsms-reply`'s "Denied receivers are:".
+    denied: Vec<String>,
     /// What each receiver gets: one MT per body, with the parts it costs.
     bodies: Vec<(Vec<u8>, usize)>,
     track: bool,
@@ -106,7 +109,7 @@ fn int_field(
 }
 
 fn check(app: &App, user: &User, fields: &Fields) -> Result<Submission, Answer> {
-    let receivers = receivers(app, user, fields)?;
+    let (receivers, denied) = receivers(app, user, fields)?;
 
     let udh = match fields.get("udh") {
         None => None,
@@ -281,11 +284,143 @@ fn check(app: &App, user: &User, fields: &Fields) -> Result<Submission, Answer> 
     Ok(Submission {
         template,
         receivers,
+        denied,
         bodies,
         track,
         user_mask: dlr_mask,
         user_dlr_url: dlr_url,
     })
+}
+
+/// One MT handed to the link: its id, its receiver, and the wait for
+/// bearerbox's ack (or why it could not be handed over).
+type Wait = (
+    Uuid,
+    String,
+    Result<smol::channel::Receiver<AckStatus>, SendError>,
+);
+
+/// Waits for bearerbox's ack of each message (all within [`ACK_TIMEOUT`])
+/// and refunds those it refused or never acked.
+async fn settle(
+    link: Link,
+    accounts: Option<Accounts>,
+    waits: Vec<Wait>,
+) -> Vec<(Uuid, Result<AckStatus, SendError>)> {
+    let deadline = smol::Timer::after(ACK_TIMEOUT);
+    let mut deadline = std::pin::pin!(deadline);
+    let mut outcomes = Vec::new();
+    for (id, _, wait) in waits {
+        let outcome = match wait {
+            Err(error) => Err(error),
+            Ok(receiver) => {
+                future::or(
+                    async { receiver.recv().await.map_err(|_| SendError::Lost) },
+                    async {
+                        (&mut deadline).await;
+                        Err(SendError::Timeout)
+                    },
+                )
+                .await
+            }
+        };
+        if outcome.is_err() {
+            link.forget(&id);
+        }
+        outcomes.push((id, outcome));
+    }
+
+    let mut refunds = Vec::new();
+    for (id, outcome) in &outcomes {
+        match outcome {
+            Ok(AckStatus::Success | AckStatus::Buffered) => {}
+            Ok(status) => {
+                refunds.push((id.to_string(), format!("refused by bearerbox ({status:?})")))
+            }
+            Err(error) => refunds.push((id.to_string(), format!("not sent: {error}"))),
+        }
+    }
+    if let Some(accounts) = accounts
+        && !refunds.is_empty()
+    {
+        let _ = smol::unblock(move || {
+            for (id, reason) in refunds {
+                if let Err(error) = accounts.refund(&id, &reason) {
+                    log::error!("refunding {id}: {error}");
+                }
+            }
+        })
+        .await;
+    }
+    outcomes
+}
+
+/// `immediate-sendsms-reply`: Kannel's answer once the messages are
+/// written to bearerbox — `202 Sent.`, the denied receivers, the number of
+/// splits — or `500 Sending failed.` when one could not be written. The
+/// acks are settled in the background (refunds still happen).
+async fn answer_at_once(
+    app: &App,
+    user: &User,
+    receivers: &[String],
+    denied: &[String],
+    parts: usize,
+    waits: Vec<Wait>,
+) -> Answer {
+    let failed: Vec<String> = waits
+        .iter()
+        .filter(|(_, _, wait)| wait.is_err())
+        .map(|(_, receiver, _)| receiver.clone())
+        .collect();
+    let ids: Vec<String> = waits.iter().map(|(id, _, _)| id.to_string()).collect();
+    let link = app.link.clone();
+    let accounts = app.accounts.clone();
+    if failed.is_empty() {
+        app.background.spawn(async move {
+            settle(link.clone(), accounts, waits).await;
+            link.add_load(-1);
+        });
+    } else {
+        // Settled here: the refunds of what was not written are done
+        // before the client hears "Sending failed.".
+        settle(link.clone(), accounts, waits).await;
+        link.add_load(-1);
+    }
+    let answer = if failed.is_empty() {
+        let mut body = String::from("Sent.");
+        if !denied.is_empty() {
+            body.push_str(" Denied receivers are:");
+            for receiver in denied {
+                body.push(' ');
+                body.push_str(receiver);
+            }
+        }
+        if parts > 1 {
+            body.push_str(&format!(" Message splits: {parts}"));
+        }
+        let mut answer = Answer::new(202, &body);
+        answer.message_ids = ids;
+        answer
+    } else {
+        let mut body = String::from("Sending failed.");
+        if receivers.len() > 1 {
+            body.push_str(" Failed receivers are:");
+            for receiver in &failed {
+                body.push(' ');
+                body.push_str(receiver);
+            }
+        }
+        Answer::new(500, &body)
+    };
+    log::info!(
+        "sendsms by {} (immediate reply): {} message(s) to {}: {} {}",
+        user.username,
+        receivers.len(),
+        receivers.join(" "),
+        answer.status,
+        answer.body
+    );
+    answer
 }
 
 /// The user's header and footer around the text.
@@ -297,7 +432,12 @@ fn decorate(user: &User, text: &str) -> String {
     )
 }
 
-fn receivers(app: &App, user: &User, fields: &Fields) -> Result<Vec<String>, Answer> {
+/// The receivers allowed, and those denied, in the request's order.
+fn receivers(
+    app: &App,
+    user: &User,
+    fields: &Fields,
+) -> Result<(Vec<String>, Vec<String>), Answer> {
     let listed = match &fields.receivers {
         Some(list) => list.clone(),
         None => {
@@ -329,22 +469,22 @@ fn receivers(app: &App, user: &User, fields: &Fields) -> Result<Vec<String>, Ans
             "Receiver {bad:?} is not a number, rejected"
         )));
     }
-    let allowed: Vec<String> = listed
+    let (allowed, denied): (Vec<String>, Vec<String>) = listed
         .into_iter()
-        .filter(|n| user.receivers.allows(n) && app.settings.receivers.allows(n))
-        .collect();
+        .partition(|n| user.receivers.allows(n) && app.settings.receivers.allows(n));
     if allowed.is_empty() {
         return Err(Answer::bad_request(
             "Number(s) has/have been denied by white- and/or black-lists.",
         ));
     }
-    Ok(allowed)
+    Ok((allowed, denied))
 }
 
 async fn submit(app: &App, user: &User, submission: Submission) -> Answer {
     let Submission {
         template,
         receivers,
+        denied,
         bodies,
         track,
         user_mask,
@@ -394,54 +534,15 @@ async fn submit(app: &App, user: &User, submission: Submission) -> Answer {
     let mut waits = Vec::new();
     for (sms, _) in messages {
         let id = sms.id;
-        waits.push((id, app.link.submit(sms)));
+        let receiver =
+            String::from_utf8_lossy(sms.receiver.as_deref().unwrap_or_default()).into_owned();
+        waits.push((id, receiver, app.link.submit(sms)));
     }
-    let deadline = smol::Timer::after(ACK_TIMEOUT);
-    let mut deadline = std::pin::pin!(deadline);
-    let mut outcomes = Vec::new();
-    for (id, wait) in waits {
-        let outcome = match wait {
-            Err(error) => Err(error),
-            Ok(receiver) => {
-                future::or(
-                    async { receiver.recv().await.map_err(|_| SendError::Lost) },
-                    async {
-                        (&mut deadline).await;
-                        Err(SendError::Timeout)
-                    },
-                )
-                .await
-            }
-        };
-        if outcome.is_err() {
-            app.link.forget(&id);
-        }
-        outcomes.push((id, outcome));
+    if app.settings.immediate_sendsms_reply {
+        return answer_at_once(app, user, &receivers, &denied, parts, waits).await;
     }
+    let outcomes = settle(app.link.clone(), app.accounts.clone(), waits).await;
     app.link.add_load(-1);
-
-    let mut refunds = Vec::new();
-    for (id, outcome) in &outcomes {
-        match outcome {
-            Ok(AckStatus::Success | AckStatus::Buffered) => {}
-            Ok(status) => {
-                refunds.push((id.to_string(), format!("refused by bearerbox ({status:?})")))
-            }
-            Err(error) => refunds.push((id.to_string(), format!("not sent: {error}"))),
-        }
-    }
-    if let Some(accounts) = app.accounts.clone()
-        && !refunds.is_empty()
-    {
-        let _ = smol::unblock(move || {
-            for (id, reason) in refunds {
-                if let Err(error) = accounts.refund(&id, &reason) {
-                    log::error!("refunding {id}: {error}");
-                }
-            }
-        })
-        .await;
-    }
 
     let statuses: Vec<Option<AckStatus>> = outcomes.iter().map(|(_, o)| o.ok()).collect();
     let mut answer = if statuses.contains(&Some(AckStatus::Success)) {

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::escapes::{self, Context};
 use crate::http_client::{HttpClient, Outgoing};
-use crate::numbers::{self, FilterError, NumberFilter, RECEIVER_KEYS, SENDER_KEYS};
+use crate::numbers::{self, FilterError, ListLoader, NumberFilter, RECEIVER_KEYS, SENDER_KEYS};
 use crate::settings::Settings;
 use crate::urlcode;
 
@@ -92,7 +92,10 @@ pub struct Service {
 }
 
 impl Service {
-    fn from_group(group: &conf::Group) -> Result<Service, ServiceError> {
+    fn from_group(
+        group: &conf::Group,
+        lists: &mut dyn ListLoader,
+    ) -> Result<Service, ServiceError> {
         let location = |key: &str| bearerbox::process::listen::location_of(group, key);
         let (matcher, default_name, is_default) =
             match (group.get("keyword"), group.get("keyword-regex")) {
@@ -170,8 +173,8 @@ impl Service {
             accepted_smsc_regex: numbers::regex(group, "accepted-smsc-regex")?,
             accepted_account: list("accepted-account"),
             accepted_account_regex: numbers::regex(group, "accepted-account-regex")?,
-            senders: NumberFilter::from_group(group, &SENDER_KEYS)?,
-            receivers: NumberFilter::from_group(group, &RECEIVER_KEYS)?,
+            senders: NumberFilter::from_group(group, &SENDER_KEYS, lists)?,
+            receivers: NumberFilter::from_group(group, &RECEIVER_KEYS, lists)?,
             catch_all: posts || group.get_bool("catch-all").unwrap_or(false),
             max_messages,
             header: group.get("header").unwrap_or_default().to_string(),
@@ -199,21 +202,23 @@ impl Service {
         let text = |f: &Option<Vec<u8>>| {
             String::from_utf8_lossy(f.as_deref().unwrap_or_default()).into_owned()
         };
-        let smsc = text(&mo.smsc_id);
-        let account = text(&mo.account);
-        let in_list = |list: &Option<Vec<String>>, value: &str| {
-            list.as_ref().is_none_or(|l| l.iter().any(|v| v == value))
-        };
-        in_list(&self.accepted_smsc, &smsc)
-            && self
-                .accepted_smsc_regex
-                .as_ref()
-                .is_none_or(|r| r.is_match(&smsc))
-            && in_list(&self.accepted_account, &account)
-            && self
-                .accepted_account_regex
-                .as_ref()
-                .is_none_or(|r| r.is_match(&account))
+        // Kannel checks accepted-smsc and accepted-account only on an MO
+        // that carries an smsc-id or an account: one without passes.
+        let accepted =
+            |value: &Option<Vec<u8>>, list: &Option<Vec<String>>, regex: &Option<Regex>| {
+                if value.is_none() {
+                    return true;
+                }
+                let value = text(value);
+                list.as_ref().is_none_or(|l| l.contains(&value))
+                    && regex.as_ref().is_none_or(|r| r.is_match(&value))
+            };
+        accepted(&mo.smsc_id, &self.accepted_smsc, &self.accepted_smsc_regex)
+            && accepted(
+                &mo.account,
+                &self.accepted_account,
+                &self.accepted_account_regex,
+            )
             && self.senders.allows(&text(&mo.sender))
             && self.receivers.allows(&text(&mo.receiver))
     }
@@ -248,10 +253,13 @@ pub fn mo_text(sms: &Sms) -> String {
 }
 
 impl Services {
-    pub fn from_config(config: &conf::Config) -> Result<Services, ServiceError> {
+    pub fn from_config(
+        config: &conf::Config,
+        lists: &mut dyn ListLoader,
+    ) -> Result<Services, ServiceError> {
         let list = config
             .multi("sms-service")
-            .map(Service::from_group)
+            .map(|group| Service::from_group(group, lists))
             .collect::<Result<_, _>>()?;
         Ok(Services { list })
     }
@@ -290,18 +298,84 @@ struct Overrides {
     binfo: Option<String>,
 }
 
-fn strip_tags(html: &str) -> String {
+/// Kannel's `html_to_sms`: comments and tags (quoted attributes too) are
+/// dropped, the common entities become their character, blanks are
+/// squeezed to one space and trimmed.
+fn html_to_sms(html: &str) -> String {
     let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+        } else if c == '<' {
+            let mut quote = None;
+            let mut end = rest.len();
+            for (at, c) in rest.char_indices().skip(1) {
+                match (quote, c) {
+                    (None, '"' | '\'') => quote = Some(c),
+                    (Some(q), c) if q == c => quote = None,
+                    (None, '>') => {
+                        end = at + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            rest = &rest[end..];
+        } else if c == '&'
+            && let Some((character, length)) = entity(rest)
+        {
+            out.push(character);
+            rest = &rest[length..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
         }
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The entity at the start of `text` and its length, if it is one.
+fn entity(text: &str) -> Option<(char, usize)> {
+    let end = text.find(';').filter(|end| *end <= 10)?;
+    let name = &text[1..end];
+    let character = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => {
+            let number = name.strip_prefix('#')?;
+            let code = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            char::from_u32(code)?
+        }
+    };
+    Some((character, end + 1))
+}
+
+/// Kannel's `strip_prefix_and_suffix`: with both set, the text between the
+/// first `prefix` and the first `suffix` after it, found case-insensitively;
+/// the whole answer when either is missing or not found.
+fn between<'a>(html: &'a str, prefix: Option<&str>, suffix: Option<&str>) -> &'a str {
+    let (Some(prefix), Some(suffix)) = (prefix, suffix) else {
+        return html;
+    };
+    let lower = html.to_ascii_lowercase();
+    let Some(start) = lower
+        .find(&prefix.to_ascii_lowercase())
+        .map(|at| at + prefix.len())
+    else {
+        return html;
+    };
+    match lower[start..].find(&suffix.to_ascii_lowercase()) {
+        Some(length) => &html[start..start + length],
+        None => html,
+    }
 }
 
 /// What a service answers for `mo`: the reply MT, or `None` when the
@@ -526,18 +600,12 @@ async fn fetch(
         "text/plain" => Body::plain(decoded()),
         "" if service.assume_plain_text => Body::plain(decoded()),
         "text/html" | "text/vnd.wap.wml" => {
-            let mut html = decoded();
-            if let Some(prefix) = &service.prefix
-                && let Some(at) = html.find(prefix.as_str())
-            {
-                html = html[at + prefix.len()..].to_string();
-            }
-            if let Some(suffix) = &service.suffix
-                && let Some(at) = html.find(suffix.as_str())
-            {
-                html.truncate(at);
-            }
-            Body::plain(strip_tags(&html))
+            let html = decoded();
+            Body::plain(html_to_sms(between(
+                &html,
+                service.prefix.as_deref(),
+                service.suffix.as_deref(),
+            )))
         }
         "application/octet-stream" => Body {
             text: String::new(),
@@ -657,4 +725,29 @@ fn shape(service: &Service, settings: &Settings, mo: &Sms, mut reply: Sms, body:
     }
     reply.msgdata = Some(encode(&text));
     vec![reply]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_answers_lose_tags_comments_and_entities_as_in_kannel() {
+        assert_eq!(
+            html_to_sms(
+                "<p class=\"a>b\">Fish &amp; chips<!-- <b>no</b> -->\n  at&nbsp;5 &#8364;</p>"
+            ),
+            "Fish & chips at 5 €"
+        );
+        assert_eq!(html_to_sms("a &unknown; b"), "a &unknown; b");
+    }
+
+    #[test]
+    fn prefix_and_suffix_cut_only_when_both_are_found() {
+        let page = "<html>Head START<b>Sunny</b> end tail END</html>";
+        assert_eq!(between(page, Some("start"), Some("END")), "<b>Sunny</b> ");
+        assert_eq!(between(page, Some("start"), None), page);
+        assert_eq!(between(page, Some("nowhere"), Some("end")), page);
+        assert_eq!(between(page, Some("START"), Some("nowhere")), page);
+    }
 }

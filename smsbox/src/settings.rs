@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::numbers::{FilterError, NumberFilter, SENDER_KEYS};
+use crate::numbers::{FilterError, ListLoader, NumberFilter, SENDER_KEYS};
 
 /// Kannel's default `sendsms-chars`.
 pub const DEFAULT_SENDSMS_CHARS: &str = "0123456789 +-";
@@ -43,12 +43,20 @@ pub struct Settings {
     pub reply_couldnotfetch: String,
     pub reply_requestfailed: String,
     pub reply_emptymessage: String,
+    /// Answer sendsms with `202 Sent.` as soon as the messages are handed
+    /// to bearerbox, without waiting for its ack (Kannel's
+    /// backward-compatible mode; a 202 then promises nothing).
+    pub immediate_sendsms_reply: bool,
+    /// Recode UCS-2 MO to UTF-8 text (coding 0, charset UTF-8) before the
+    /// services see it, as Kannel 1.4.5 does.
+    pub mo_recode: bool,
 }
 
 impl Settings {
     pub fn from_config(
         config: &conf::Config,
         smsbox: &conf::Group,
+        lists: &mut dyn ListLoader,
     ) -> Result<Settings, SettingsError> {
         let core = config.single("core");
         let number = |key: &'static str, default: i64| -> Result<i64, SettingsError> {
@@ -83,7 +91,7 @@ impl Settings {
             sendsms_chars: text("sendsms-chars", DEFAULT_SENDSMS_CHARS),
             global_sender: smsbox.get("global-sender").map(str::to_owned),
             smsbox_id: smsbox.get("smsbox-id").map(str::to_owned),
-            receivers: NumberFilter::from_group(smsbox, &SENDER_KEYS)?,
+            receivers: NumberFilter::from_group(smsbox, &SENDER_KEYS, lists)?,
             admin_password: core
                 .and_then(|c| c.get("admin-password"))
                 .map(str::to_owned),
@@ -96,6 +104,8 @@ impl Settings {
             reply_couldnotfetch: text("reply-couldnotfetch", "Could not fetch content, sorry."),
             reply_requestfailed: text("reply-requestfailed", "Request Failed"),
             reply_emptymessage: text("reply-emptymessage", "<Empty reply from service provider>"),
+            immediate_sendsms_reply: smsbox.get_bool("immediate-sendsms-reply").unwrap_or(false),
+            mo_recode: smsbox.get_bool("mo-recode").unwrap_or(false),
         })
     }
 }

@@ -9,7 +9,7 @@ use bearerbox::ip_list::IpList;
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 
-use crate::numbers::{FilterError, NumberFilter, SENDER_KEYS};
+use crate::numbers::{FilterError, ListLoader, NumberFilter, SENDER_KEYS};
 
 #[derive(Debug, Error)]
 pub enum UserError {
@@ -55,7 +55,7 @@ pub struct User {
 }
 
 impl User {
-    pub fn from_group(group: &conf::Group) -> Result<User, UserError> {
+    pub fn from_group(group: &conf::Group, lists: &mut dyn ListLoader) -> Result<User, UserError> {
         let location = |key| bearerbox::process::listen::location_of(group, key);
         let required = |key: &'static str| {
             group
@@ -104,7 +104,7 @@ impl User {
             footer: group.get("footer").map(str::to_owned),
             split_chars: group.get("split-chars").map(str::to_owned),
             split_suffix: group.get("split-suffix").map(str::to_owned),
-            receivers: NumberFilter::from_group(group, &SENDER_KEYS)?,
+            receivers: NumberFilter::from_group(group, &SENDER_KEYS, lists)?,
             credits: number("credits", 0)?,
             refund_on_failure: group.get_bool("refund-on-failure").unwrap_or(true),
             username,
@@ -133,10 +133,13 @@ pub struct Users {
 }
 
 impl Users {
-    pub fn from_config(config: &conf::Config) -> Result<Users, UserError> {
+    pub fn from_config(
+        config: &conf::Config,
+        lists: &mut dyn ListLoader,
+    ) -> Result<Users, UserError> {
         let mut by_name = HashMap::new();
         for group in config.multi("sendsms-user") {
-            let user = User::from_group(group)?;
+            let user = User::from_group(group, lists)?;
             if by_name.contains_key(&user.username) {
                 return Err(UserError::Duplicate {
                     location: bearerbox::process::listen::location_of(group, "username"),

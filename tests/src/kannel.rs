@@ -112,6 +112,18 @@ pub fn smsbox_conf(
     extra: &[(&str, &str)],
     groups: &ConfText,
 ) -> ConfText {
+    smsbox_conf_with_core(ports, dir, &[], extra, groups)
+}
+
+/// [`smsbox_conf`] with `core_extra` keys added to the core group
+/// (`ssl-trusted-ca-file` ...).
+pub fn smsbox_conf_with_core(
+    ports: &RigPorts,
+    dir: &Path,
+    core_extra: &[(&str, &str)],
+    extra: &[(&str, &str)],
+    groups: &ConfText,
+) -> ConfText {
     let smsbox = ports.smsbox.number().to_string();
     let sendsms = ports.sendsms.number().to_string();
     let log = dir.join("smsbox.log").display().to_string();
@@ -127,15 +139,14 @@ pub fn smsbox_conf(
     ];
     keys.retain(|(key, _)| !extra.iter().any(|(k, _)| k == key));
     keys.extend_from_slice(extra);
+    let mut core: Vec<(&str, &str)> = vec![
+        ("admin-port", "0"),
+        ("admin-password", "secret"),
+        ("smsbox-port", &smsbox),
+    ];
+    core.extend_from_slice(core_extra);
     ConfText::new()
-        .group(
-            "core",
-            &[
-                ("admin-port", "0"),
-                ("admin-password", "secret"),
-                ("smsbox-port", &smsbox),
-            ],
-        )
+        .group("core", &core)
         .group("smsbox", &keys)
         .raw(groups.text())
 }

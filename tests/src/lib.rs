@@ -31,6 +31,7 @@
 //! | [`kannel`] | Kannel 1.4.5's boxes and `fakesmsc` beside ours: `Bearer::{Ours, Kannel}`, `SmsboxRig` |
 //! | [`scripted_bearerbox`] | a bearerbox the test drives by hand, for smsbox's side of the box protocol |
 //! | [`modem_sim`] | a GSM modem on a pseudo-terminal, with its own PDU decoder, also the `modem-sim` binary |
+//! | [`tls`] | a self-signed TLS identity made at test time, for the TLS recorder |
 //! | [`smsc_sim`] | an SMPP 3.4 SMSC simulator on an independent codec (`rusmpp-core`), also the `smsc-sim` binary |
 
 pub mod box_client;
@@ -46,6 +47,7 @@ pub mod ports;
 pub mod recorder;
 pub mod scripted_bearerbox;
 pub mod smsc_sim;
+pub mod tls;
 
 use std::fmt;
 use std::io;

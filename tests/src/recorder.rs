@@ -5,7 +5,12 @@
 //!
 //! Keep-alive is honoured; each connection has its own thread, which ends
 //! when the client closes or is idle for [`IDLE`].
+//!
+//! A test may also queue replies to be used in order before the standing
+//! one, hold each answer back for a while (to see how many requests a
+//! client keeps in flight), and serve over TLS ([`Recorder::start_tls`]).
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -100,11 +105,25 @@ impl Reply {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Shared {
     requests: Mutex<Vec<Recorded>>,
     reply: Mutex<Reply>,
     stop: AtomicBool,
+    /// Replies used once each, in order, before `reply`.
+    queued: Mutex<VecDeque<Reply>>,
+    /// How long each answer is held back.
+    delay: Mutex<Duration>,
+    /// When each request arrived, in order.
+    arrivals: Mutex<Vec<Instant>>,
+    /// Requests received and not yet answered, and the most seen at once.
+    in_flight: Mutex<(usize, usize)>,
+}
+
+impl Default for Reply {
+    fn default() -> Reply {
+        Reply::text("OK")
+    }
 }
 
 /// The running recorder; dropping it stops it.
@@ -124,11 +143,7 @@ impl Recorder {
             .local_addr()
             .map_err(|source| HarnessError::io("reading the recorder's port", source))?
             .port();
-        let shared = Arc::new(Shared {
-            requests: Mutex::new(Vec::new()),
-            reply: Mutex::new(Reply::text("OK")),
-            stop: AtomicBool::new(false),
-        });
+        let shared = Arc::new(Shared::default());
         let accepting = shared.clone();
         let accept = thread::spawn(move || {
             for stream in listener.incoming() {
@@ -155,6 +170,77 @@ impl Recorder {
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Listens like [`Recorder::start`], speaking TLS with `identity`'s
+    /// certificate; [`Recorder::url`] still says `http://`, use
+    /// [`Recorder::https_url`].
+    pub fn start_tls(identity: &crate::tls::Identity) -> Result<Recorder, HarnessError> {
+        let config = identity.server_config()?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|source| HarnessError::io("binding the TLS recorder", source))?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| HarnessError::io("reading the recorder's port", source))?
+            .port();
+        let shared = Arc::new(Shared::default());
+        let accepting = shared.clone();
+        let accept = thread::spawn(move || {
+            for stream in listener.incoming() {
+                if accepting.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let shared = accepting.clone();
+                let config = config.clone();
+                thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(IDLE));
+                    // A client that refuses the certificate ends here.
+                    let Ok(connection) = rustls::ServerConnection::new(config) else {
+                        return;
+                    };
+                    serve_stream(rustls::StreamOwned::new(connection, stream), &shared);
+                });
+            }
+        });
+        Ok(Recorder {
+            port,
+            shared,
+            accept: Some(accept),
+        })
+    }
+
+    /// `https://127.0.0.1:<port><path>`.
+    pub fn https_url(&self, path: &str) -> String {
+        format!("https://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Replies used once each, in order, before the standing one.
+    pub fn queue_replies(&self, replies: impl IntoIterator<Item = Reply>) {
+        if let Ok(mut queued) = self.shared.queued.lock() {
+            queued.extend(replies);
+        }
+    }
+
+    /// Holds every answer back this long.
+    pub fn set_delay(&self, delay: Duration) {
+        if let Ok(mut current) = self.shared.delay.lock() {
+            *current = delay;
+        }
+    }
+
+    /// When each request arrived, in order.
+    pub fn arrivals(&self) -> Vec<Instant> {
+        self.shared
+            .arrivals
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_default()
+    }
+
+    /// The most requests received and not yet answered at one time.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.in_flight.lock().map(|f| f.1).unwrap_or(0)
     }
 
     pub fn set_reply(&self, reply: Reply) {
@@ -202,6 +288,76 @@ impl Drop for Recorder {
     }
 }
 
+/// Serves one connection of any stream (TLS): reads and answers through
+/// the same object.
+fn serve_stream<S: Read + Write>(stream: S, shared: &Shared) {
+    let mut reader = BufReader::new(stream);
+    while !shared.stop.load(Ordering::SeqCst) {
+        let Some(request) = read_request(&mut reader) else {
+            return;
+        };
+        let close = request
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let reply = take(shared, request);
+        let answer = answer_bytes(&reply);
+        let writer = reader.get_mut();
+        let written = writer.write_all(&answer).and_then(|()| writer.flush());
+        answered(shared);
+        if written.is_err() || close {
+            return;
+        }
+    }
+}
+
+/// Records a request, holds it the chosen delay, and picks its reply.
+fn take(shared: &Shared, request: Recorded) -> Reply {
+    if let Ok(mut requests) = shared.requests.lock() {
+        requests.push(request);
+    }
+    if let Ok(mut arrivals) = shared.arrivals.lock() {
+        arrivals.push(Instant::now());
+    }
+    if let Ok(mut in_flight) = shared.in_flight.lock() {
+        in_flight.0 += 1;
+        in_flight.1 = in_flight.1.max(in_flight.0);
+    }
+    let delay = shared.delay.lock().map(|d| *d).unwrap_or_default();
+    if !delay.is_zero() {
+        thread::sleep(delay);
+    }
+    let queued = shared.queued.lock().ok().and_then(|mut q| q.pop_front());
+    queued.unwrap_or_else(|| {
+        shared
+            .reply
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_else(|_| Reply::text(""))
+    })
+}
+
+fn answered(shared: &Shared) {
+    if let Ok(mut in_flight) = shared.in_flight.lock() {
+        in_flight.0 = in_flight.0.saturating_sub(1);
+    }
+}
+
+fn answer_bytes(reply: &Reply) -> Vec<u8> {
+    let mut head = format!(
+        "HTTP/1.1 {} Recorded\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+        reply.status,
+        reply.content_type,
+        reply.body.len()
+    );
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&reply.body);
+    bytes
+}
+
 fn serve(stream: TcpStream, shared: &Shared) {
     let _ = stream.set_read_timeout(Some(IDLE));
     let Ok(mut writer) = stream.try_clone() else {
@@ -215,25 +371,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
         let close = request
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        if let Ok(mut requests) = shared.requests.lock() {
-            requests.push(request);
-        }
-        let reply = shared
-            .reply
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_else(|_| Reply::text(""));
-        let mut head = format!(
-            "HTTP/1.1 {} Recorded\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
-            reply.status,
-            reply.content_type,
-            reply.body.len()
-        );
-        for (name, value) in &reply.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&reply.body).is_err() {
+        let reply = take(shared, request);
+        let written = writer.write_all(&answer_bytes(&reply));
+        answered(shared);
+        if written.is_err() {
             return;
         }
         if close {
@@ -245,7 +386,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
 /// Reads one HTTP/1.1 request (headers, a Content-Length body up to 1 MiB);
 /// `None` when the peer closed or sent something that is not one. Shared
 /// with the HTTP supplier simulator.
-pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
+pub(crate) fn read_request<R: Read>(reader: &mut BufReader<R>) -> Option<Recorded> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;

@@ -18,7 +18,7 @@ use tempfile::TempDir;
 use crate::HarnessError;
 use crate::conf_writer::ConfText;
 use crate::gateway::{BoxProcess, START_TIMEOUT};
-use crate::kannel::{RigPorts, smsbox_conf};
+use crate::kannel::{RigPorts, smsbox_conf_with_core};
 use crate::ports;
 
 /// One box connection, seen from the bearerbox side.
@@ -157,6 +157,15 @@ impl ScriptedRig {
     /// Listens on the smsbox port, starts our smsbox with `extra` smsbox
     /// keys and `groups`, and takes its connection.
     pub fn start(extra: &[(&str, &str)], groups: ConfText) -> Result<ScriptedRig, HarnessError> {
+        ScriptedRig::start_with_core(&[], extra, groups)
+    }
+
+    /// [`ScriptedRig::start`] with `core_extra` keys in smsbox's core group.
+    pub fn start_with_core(
+        core_extra: &[(&str, &str)],
+        extra: &[(&str, &str)],
+        groups: ConfText,
+    ) -> Result<ScriptedRig, HarnessError> {
         let dir = tempfile::Builder::new()
             .prefix("kannel-rs-scripted-")
             .tempdir()
@@ -170,7 +179,8 @@ impl ScriptedRig {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, ports.smsbox.number()))
             .map_err(|source| HarnessError::io("binding the scripted bearerbox", source))?;
         let smsbox_conf_path = dir.path().join("smsbox.conf");
-        smsbox_conf(&ports, dir.path(), extra, &groups).write_to(&smsbox_conf_path)?;
+        smsbox_conf_with_core(&ports, dir.path(), core_extra, extra, &groups)
+            .write_to(&smsbox_conf_path)?;
         let mut smsbox = BoxProcess::spawn("smsbox", [smsbox_conf_path.as_os_str()], dir.path())?;
         smsbox.wait_for_port(ports.sendsms.number(), START_TIMEOUT)?;
         let mut session = accept(&listener)?;
