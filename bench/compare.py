@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +96,22 @@ def sim_stats(port):
     return json.loads(answer[3:]) if answer.startswith("OK ") else {}
 
 
+def store_metrics(admin_port):
+    """Our store writer's counters (commits, operations grouped in them) from /metrics."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/metrics?password=bench", timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return {}
+    wanted = {"bearerbox_store_commits_total": "store_commits", "bearerbox_store_operations_total": "store_ops"}
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in wanted:
+            found[wanted[name]] = float(value)
+    return found
+
+
 def write_conf(path, d, p, window):
     path.write_text(f"""group = core
 admin-port = {p['admin']}
@@ -139,7 +156,7 @@ get-url = "http://127.0.0.1:{p['sink']}/mo?from=%p&to=%P&text=%a"
 """)
 
 
-def run_once(gateway, scenario, messages, window):
+def run_once(gateway, scenario, messages, window, perf_dir=None):
     kind, text, extra, connections = SCENARIOS[scenario]
     binaries = KANNEL if gateway == "kannel" else OURS
     d = Path(tempfile.mkdtemp(prefix=f"bench-{gateway}-"))
@@ -171,6 +188,14 @@ def run_once(gateway, scenario, messages, window):
         while time.time() < deadline and not sim_stats(p["control"]).get("connections"):
             time.sleep(0.1)
         time.sleep(0.5)
+        if perf_dir:
+            # Sampled call graphs of both boxes for the load only (start-up excluded): `perf report -i`.
+            for name, proc in (("bearerbox", bb), ("smsbox", sb)):
+                out = Path(perf_dir) / f"{gateway}-{scenario}-{name}.data"
+                procs.append(subprocess.Popen(["perf", "record", "-F", "999", "--call-graph", "dwarf,16384",
+                                               "-o", str(out), "-p", str(proc.pid)],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            time.sleep(0.5)
         cpu_before = {"bearerbox": cpu_seconds(bb.pid), "smsbox": cpu_seconds(sb.pid)}
         started = time.time()
         sink = None
@@ -204,6 +229,8 @@ def run_once(gateway, scenario, messages, window):
             load = json.loads(out.stdout.strip().splitlines()[-1])
             result.update(delivered=load["arrived"], msgs_per_s=load["mo_per_s"])
         cpu = {name: cpu_seconds(proc.pid) - cpu_before[name] for name, proc in (("bearerbox", bb), ("smsbox", sb))}
+        if gateway == "ours":
+            result.update(store_metrics(p["admin"]))
         result.update(cpu_bearerbox=cpu["bearerbox"], cpu_smsbox=cpu["smsbox"],
                       us_per_msg=1e6 * (cpu["bearerbox"] + cpu["smsbox"]) / max(result.get("delivered", 0), 1),
                       rss_bearerbox=peak_rss_mib(bb.pid), rss_smsbox=peak_rss_mib(sb.pid))
@@ -229,6 +256,7 @@ def main():
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--perf", metavar="DIR", help="record each box with `perf record` into DIR")
     parser.add_argument("--only", choices=("ours", "kannel"))
     args = parser.parse_args()
     gateways = [args.only] if args.only else ["ours", "kannel"]
@@ -236,7 +264,7 @@ def main():
     for scenario in args.scenarios.split(","):
         for rep in range(args.reps):
             for gateway in gateways:
-                result = run_once(gateway, scenario, args.messages, args.window)
+                result = run_once(gateway, scenario, args.messages, args.window, args.perf)
                 print(json.dumps(result), flush=True)
                 results.append(result)
     print()

@@ -150,7 +150,7 @@ pub async fn flush_dlr(shared: &Shared) -> String {
     let flushed = smol::unblock(move || -> rusqlite::Result<usize> {
         let connection = rusqlite::Connection::open(&path)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        connection.execute("DELETE FROM dlr", [])
+        crate::store::reports::flush(&connection)
     })
     .await;
     match flushed {

@@ -51,6 +51,55 @@ impl DlrEvent {
     }
 }
 
+/// How far the reports of one submitted message have come, for a message the
+/// SMSC took in several parts (each part has its own id and its own reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartsProgress {
+    /// Parts the SMSC accepted, each waiting for its own report.
+    pub parts: u32,
+    /// A failure was shown to the user: the message failed, whatever the
+    /// other parts say.
+    pub failed: bool,
+    /// An intermediate report (buffered, SMSC ack) was shown.
+    pub noted: bool,
+}
+
+impl PartsProgress {
+    pub fn new(parts: u32) -> PartsProgress {
+        PartsProgress {
+            parts,
+            failed: false,
+            noted: false,
+        }
+    }
+
+    /// The event the user sees for one part's report, if any. `last` says
+    /// that this report is the final one of the last part still waiting.
+    ///
+    /// One message, one story: a long message is delivered when every part
+    /// is; it fails as soon as one part fails (shown at once, so a refund
+    /// does not wait for the other parts), and later reports add nothing.
+    /// Of the intermediate reports only the first is shown. A one-part
+    /// message shows every report, as Kannel does.
+    pub fn user_event(&mut self, event: DlrEvent, last: bool) -> Option<DlrEvent> {
+        if self.failed {
+            return None;
+        }
+        match event {
+            DlrEvent::Undelivered | DlrEvent::SmscNack => {
+                self.failed = true;
+                Some(event)
+            }
+            DlrEvent::Delivered => last.then_some(event),
+            DlrEvent::Buffered | DlrEvent::SmscAck => {
+                let show = self.parts <= 1 || !self.noted;
+                self.noted = true;
+                show.then_some(event)
+            }
+        }
+    }
+}
+
 /// The fields of an SMSC receipt, SMPP appendix B style.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Receipt {
@@ -155,6 +204,60 @@ fn find_key(haystack: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn story(parts: u32, reports: &[(DlrEvent, bool)]) -> Vec<Option<DlrEvent>> {
+        let mut progress = PartsProgress::new(parts);
+        reports
+            .iter()
+            .map(|&(event, last)| progress.user_event(event, last))
+            .collect()
+    }
+
+    #[test]
+    fn a_one_part_message_shows_every_report() {
+        use DlrEvent::*;
+        assert_eq!(
+            story(
+                1,
+                &[(Buffered, false), (Buffered, false), (Delivered, true)]
+            ),
+            vec![Some(Buffered), Some(Buffered), Some(Delivered)]
+        );
+    }
+
+    #[test]
+    fn a_long_message_is_delivered_once_when_its_last_part_is() {
+        use DlrEvent::*;
+        assert_eq!(
+            story(
+                3,
+                &[
+                    (Buffered, false),
+                    (Delivered, false),
+                    (Buffered, false),
+                    (Delivered, false),
+                    (Delivered, true)
+                ]
+            ),
+            vec![Some(Buffered), None, None, None, Some(Delivered)]
+        );
+    }
+
+    #[test]
+    fn a_long_message_fails_at_its_first_failed_part_and_says_nothing_after() {
+        use DlrEvent::*;
+        assert_eq!(
+            story(
+                3,
+                &[(Delivered, false), (Undelivered, false), (Delivered, true)]
+            ),
+            vec![None, Some(Undelivered), None]
+        );
+        assert_eq!(
+            story(2, &[(SmscNack, false), (Undelivered, true)]),
+            vec![Some(SmscNack), None]
+        );
+    }
 
     #[test]
     fn a_standard_receipt_is_read_field_by_field() {

@@ -595,19 +595,12 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<E
         wake,
     )));
     shared.borrow_mut().set_lifecycle(lifecycle);
-    // Deletions of accepted messages commit in order; each frees its link's
-    // window slot once it is on disk.
+    // Changes the switchboard acts on once they are on disk (a freed window
+    // slot, a box lane with something to read, a link's flush), in order.
     let completions = shared.borrow_mut().completions();
-    let releasing = shared.clone();
+    let committed = shared.clone();
     executor
-        .spawn(async move {
-            while let Ok((index, deleted)) = completions.recv().await {
-                if let Err(error) = deleted.wait().await {
-                    log::error!("{error}");
-                }
-                releasing.borrow_mut().released(index);
-            }
-        })
+        .spawn(async move { Switchboard::run_after_commit(&committed, completions).await })
         .detach();
     match lifecycle {
         Lifecycle::Suspended => log::info!("Gateway is now SUSPENDED by startup arguments"),
@@ -648,7 +641,6 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<E
         .spawn(async move {
             loop {
                 let next_due = dispatcher_board.borrow_mut().dispatch();
-                Switchboard::flush_reports(&dispatcher_board).await;
                 let pause = next_due.map_or(Duration::from_secs(3600), |due| {
                     Duration::from_secs((due - crate::clock::unix_now()).clamp(0, 3600) as u64 + 1)
                 });

@@ -333,7 +333,9 @@ pub fn link(group: &Group, config: &Config) -> Result<LinkSettings, SettingsErro
         }
         "loopback" => DriverSettings::Loopback,
         "at" => DriverSettings::At(Box::new(at(group, config, &smsc_id)?)),
-        "smpp" => DriverSettings::Smpp(Box::new(smpp(group)?)),
+        "smpp" => DriverSettings::Smpp(Box::new(crate::smsc::smpp::config::from_group(
+            group, config, &smsc_id,
+        )?)),
         "http" => DriverSettings::Http(Box::new(crate::smsc::http::config::from_group(
             group, config, &smsc_id,
         )?)),
@@ -373,7 +375,6 @@ fn fingerprint(group: &Group) -> String {
     pairs.join("\n")
 }
 
-/// Every key Kannel's smpp driver reads, with Kannel's defaults (reference/kannel.md §1.6).
 /// An `smsc = at` group, with the `modems` group its `modemtype` names, or
 /// all of them to pick from by the `ATI` answer when it is `auto` or unset.
 fn at(group: &Group, config: &Config, smsc_id: &str) -> Result<AtSettings, SettingsError> {
@@ -471,136 +472,4 @@ fn modem_definition(group: &Group) -> crate::smsc::at::ModemDefinition {
         enable_mms: flag("enable-mms", false),
         broken: flag("broken", false),
     }
-}
-
-fn smpp(group: &Group) -> Result<SmppSettings, SettingsError> {
-    use std::time::Duration;
-
-    use crate::smsc::smpp::address::TonNpi;
-    use crate::smsc::smpp::session::WaitAckExpire;
-
-    let location = |key: &str| {
-        group
-            .entry(key)
-            .map_or_else(|| group.location.clone(), |e| e.location.clone())
-    };
-    let text = |key: &str| group.get(key).map(str::to_owned);
-    let port = |key: &str| {
-        group
-            .get_int(key)
-            .and_then(|p| u16::try_from(p).ok())
-            .unwrap_or(0)
-    };
-    let seconds = |key: &str, default: u64| {
-        group
-            .get_int(key)
-            .and_then(|s| u64::try_from(s).ok())
-            .map_or(Duration::from_secs(default), Duration::from_secs)
-    };
-    let octet = |key: &str| group.get_int(key).and_then(|v| u8::try_from(v).ok());
-    let pair = |ton: &str, npi: &str| match (octet(ton), octet(npi)) {
-        (Some(ton), Some(npi)) => Some(TonNpi { ton, npi }),
-        _ => None,
-    };
-    let address = |key: &'static str| -> Result<Option<IpAddr>, SettingsError> {
-        group
-            .get(key)
-            .map(|found| {
-                found.parse().map_err(|_| SettingsError::BadAddress {
-                    location: location(key),
-                    key,
-                    found: found.to_owned(),
-                })
-            })
-            .transpose()
-    };
-    let alt_charset =
-        match group.get("alt-charset") {
-            None => None,
-            Some(name) => Some(box_protocol::encoding::Charset::from_name(name).map_err(
-                |error| SettingsError::BadValue {
-                    location: location("alt-charset"),
-                    key: "alt-charset",
-                    reason: error.to_string(),
-                },
-            )?),
-        };
-    let mut settings = SmppSettings {
-        host: text("host").unwrap_or_default(),
-        port: port("port"),
-        receive_port: port("receive-port"),
-        transceiver: group.get_bool("transceiver-mode").unwrap_or(false),
-        our_host: address("our-host")?,
-        our_port: Some(port("our-port")).filter(|&p| p != 0),
-        our_receiver_port: Some(port("our-receiver-port")).filter(|&p| p != 0),
-        connect_allow_ip: group.get("connect-allow-ip").map(IpList::parse),
-        use_ssl: group.get_bool("use-ssl").unwrap_or(false),
-        my_number: text("my-number"),
-        reconnect_delay: seconds("reconnect-delay", 10).max(Duration::from_millis(100)),
-        ..SmppSettings::default()
-    };
-    let session = &mut settings.session;
-    session.system_id = text("smsc-username")
-        .or_else(|| text("system-id"))
-        .unwrap_or_default();
-    session.password = text("smsc-password").unwrap_or_default();
-    session.system_type = text("system-type").unwrap_or_default();
-    // Kannel writes the decimal digits as BCD: 34 → 0x34.
-    let version = group.get_int("interface-version").unwrap_or(34);
-    session.interface_version = u8::try_from(version / 10 * 16 + version % 10).unwrap_or(0x34);
-    session.addr_ton = octet("bind-addr-ton").unwrap_or(0);
-    session.addr_npi = octet("bind-addr-npi").unwrap_or(0);
-    session.address_range = text("address-range").unwrap_or_default();
-    session.window = group
-        .get_int("max-pending-submits")
-        .filter(|&n| n > 0)
-        .map_or(10, |n| n as usize);
-    session.enquire_link_interval =
-        seconds("enquire-link-interval", 30).max(Duration::from_secs(1));
-    session.wait_ack = seconds("wait-ack", 60).max(Duration::from_secs(1));
-    session.wait_ack_expire = match group.get_int("wait-ack-expire") {
-        None => WaitAckExpire::Requeue,
-        Some(value) => {
-            WaitAckExpire::from_kannel(value).ok_or_else(|| SettingsError::BadValue {
-                location: location("wait-ack-expire"),
-                key: "wait-ack-expire",
-                reason: format!("expected 0, 1 or 2, got {value}"),
-            })?
-        }
-    };
-    session.throughput = group.get_decimal("throughput").filter(|&t| t > 0.0);
-    session.connection_timeout = Some(seconds("connection-timeout", 300)).filter(|t| !t.is_zero());
-    let submit = &mut settings.submit;
-    submit.service_type = text("service-type").unwrap_or_default();
-    submit.source_ton_npi = pair("source-addr-ton", "source-addr-npi");
-    submit.source_autodetect = group.get_bool("source-addr-autodetect").unwrap_or(true);
-    submit.dest_ton_npi = pair("dest-addr-ton", "dest-addr-npi");
-    submit.esm_class = match group.get_int("esm-class") {
-        None => 3,
-        Some(value @ (0 | 3)) => value as u8,
-        Some(value) => {
-            return Err(SettingsError::BadValue {
-                location: location("esm-class"),
-                key: "esm-class",
-                reason: format!("expected 0 or 3, got {value}"),
-            });
-        }
-    };
-    submit.priority = octet("priority").filter(|&p| p <= 3).unwrap_or(0);
-    submit.validity_minutes = group.get_int("validityperiod").filter(|&m| m > 0);
-    submit.max_sms_octets = group
-        .get_int("max-sms-octets")
-        .filter(|&n| n > 0)
-        .map_or(140, |n| n.min(254) as usize);
-    submit.alt_charset = alt_charset;
-    submit.alt_dcs = group.get_bool("alt-dcs").unwrap_or(false);
-    if let Some(value) = group.get("long-messages") {
-        submit.long_messages = crate::smsc::smpp::submit::LongMessages::from_key(value)
-            .ok_or_else(|| SettingsError::BadValue {
-                location: location("long-messages"),
-                key: "long-messages",
-                reason: format!("expected udh, sar or payload, got \"{value}\""),
-            })?;
-    }
-    Ok(settings)
 }

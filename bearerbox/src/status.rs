@@ -125,7 +125,7 @@ fn dlr_waiting(board: &Switchboard) -> u64 {
             board.store.path(),
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        connection.query_row("SELECT COUNT(*) FROM dlr", [], |row| row.get(0))
+        crate::store::reports::waiting(&connection)
     };
     match count() {
         Ok(count) => count.max(0) as u64,

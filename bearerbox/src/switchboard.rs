@@ -34,9 +34,12 @@ use crate::clock::unix_now;
 use crate::dlr::DlrEvent;
 use crate::lane::{Lane, Queued, WINDOW};
 use crate::router::{self, LinkState};
+use crate::settings::BoxRoute;
 use crate::settings::{LinkSettings, Settings};
 use crate::smsc::{LinkEvent, Submission};
-use crate::store::{Completion, Direction, DlrRecord, NewMessage, Store, StoredMessage};
+use crate::store::{
+    Completion, Direction, DlrRecord, NewMessage, ReportOutcome, ReportQuery, Store, StoredMessage,
+};
 
 /// The lane of MO messages and reports for any box without an smsbox-id.
 const ANY_BOX: &str = "box:";
@@ -136,10 +139,10 @@ pub struct Switchboard {
     pub to_boxes_done: u64,
     /// Delivery reports whose message id matched no record.
     pub dlr_misses: u64,
-    /// Reports made here (SMSC ack, refusal), waiting for `flush_reports`.
-    pub(crate) pending_reports: Vec<Sms>,
     /// See [`Switchboard::completions`].
-    releases: Option<Sender<(usize, Completion<()>)>>,
+    after_commit: Option<Sender<AfterCommit>>,
+    /// Reports that matched nothing yet, waiting to be tried again.
+    parked_reports: Vec<ParkedReport>,
     /// MT messages in the store.
     pub queued_mt: usize,
     /// MT sent by links whose counters were reset (`start-smsc`) or that
@@ -248,21 +251,69 @@ impl Switchboard {
             reports_received: 0,
             to_boxes_done: 0,
             dlr_misses: 0,
-            pending_reports: Vec::new(),
             queued_mt: 0,
             sent_retired: 0,
             wake,
             suspended_gate: None,
-            releases: None,
+            after_commit: None,
+            parked_reports: Vec::new(),
         }
     }
 
-    /// Where accepted messages' deletions go to be awaited; the runtime
-    /// reads the other end and calls [`Switchboard::released`].
-    pub fn completions(&mut self) -> smol::channel::Receiver<(usize, Completion<()>)> {
+    /// Where changes whose commit the switchboard must act on go to be
+    /// awaited, in the order they were queued to the store; the runtime
+    /// reads the other end and calls [`Switchboard::committed`].
+    pub fn completions(&mut self) -> smol::channel::Receiver<AfterCommit> {
         let (sender, receiver) = smol::channel::unbounded();
-        self.releases = Some(sender);
+        self.after_commit = Some(sender);
         receiver
+    }
+
+    fn after_commit(&self, pending: AfterCommit) {
+        if let Some(queue) = &self.after_commit {
+            let _ = queue.try_send(pending);
+        }
+    }
+
+    /// Awaits each change of `queue` in turn and acts on it: the store
+    /// commits in queue order, so by the time the first of a batch is
+    /// answered the others are too.
+    pub async fn run_after_commit(shared: &Shared, queue: smol::channel::Receiver<AfterCommit>) {
+        while let Ok(pending) = queue.recv().await {
+            match pending {
+                AfterCommit::Released { link, done } => {
+                    if let Err(error) = done.wait().await {
+                        log::error!("{error}");
+                    }
+                    shared.borrow_mut().released(link);
+                }
+                AfterCommit::ToBox { lane, done } => match done.wait().await {
+                    Ok(_) => shared.borrow_mut().box_lane_filled(lane),
+                    Err(error) => log::error!("{error}"),
+                },
+                AfterCommit::Report { report, done } => match done.wait().await {
+                    Ok(ReportOutcome::Forwarded { lane }) => {
+                        shared.borrow_mut().box_lane_filled(lane)
+                    }
+                    Ok(ReportOutcome::Absorbed) => {}
+                    Ok(ReportOutcome::Unmatched) => shared.borrow_mut().unmatched_report(report),
+                    Err(error) => log::error!("{error}"),
+                },
+                AfterCommit::Flush { done, reply } => {
+                    // On error the link's acknowledgements stay unsent: the SMSC
+                    // sends those messages again.
+                    if done.wait().await.is_ok() {
+                        let _ = reply.try_send(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Something was committed on a box lane: it has something to read.
+    fn box_lane_filled(&mut self, lane: String) {
+        self.box_lanes.entry(lane).or_default().exhausted = false;
+        self.poke();
     }
 
     /// An accepted message of link `index` is out of the store: its window
@@ -498,6 +549,9 @@ impl Switchboard {
         for name in box_lane_names {
             self.dispatch_box_lane(&name, now);
         }
+        if let Some(due) = self.retry_reports(now) {
+            next_due = Some(next_due.map_or(due, |d: i64| d.min(due)));
+        }
         next_due
     }
 
@@ -609,11 +663,6 @@ impl Switchboard {
     // ---- events from links -------------------------------------------------
 
     pub async fn on_link_event(shared: &Shared, index: usize, event: LinkEvent) {
-        Switchboard::handle_link_event(shared, index, event).await;
-        Switchboard::flush_reports(shared).await;
-    }
-
-    async fn handle_link_event(shared: &Shared, index: usize, event: LinkEvent) {
         match event {
             LinkEvent::Online => {
                 let mut board = shared.borrow_mut();
@@ -632,16 +681,17 @@ impl Switchboard {
                 log::warn!("SMSC {} is offline: {reason}", link.settings.rules.smsc_id);
                 board.link_down(index);
             }
-            LinkEvent::Accepted { token, foreign_id } => {
+            LinkEvent::Accepted { token, foreign_ids } => {
                 let Some((message, smsc_id, id_forms)) = shared.borrow_mut().finish(index, token)
                 else {
                     return;
                 };
                 let store = shared.borrow().store.clone();
                 let deleted = store.delete(vec![token]);
-                if let Some(releases) = &shared.borrow().releases {
-                    let _ = releases.try_send((index, deleted));
-                }
+                shared.borrow().after_commit(AfterCommit::Released {
+                    link: index,
+                    done: deleted,
+                });
                 {
                     let mut board = shared.borrow_mut();
                     board.queued_mt = board.queued_mt.saturating_sub(1);
@@ -665,11 +715,22 @@ impl Switchboard {
                 ]
                 .iter()
                 .any(|event| event.wanted_by(mask));
-                if let (true, Some(foreign_id)) = (wants_final, foreign_id) {
+                // An empty id names nothing a receipt could refer to; a part
+                // without one still counts, so that the others cannot end
+                // the message's story without it.
+                if wants_final && foreign_ids.iter().any(|id| !id.is_empty()) {
+                    let keys = foreign_ids
+                        .iter()
+                        .enumerate()
+                        .map(|(part, id)| match id.is_empty() {
+                            false => id_forms.submit_key(id),
+                            true => format!("no-id:{}:{part}", message.seq),
+                        })
+                        .collect();
                     store
                         .record_dlr(DlrRecord {
                             smsc_id,
-                            key: id_forms.submit_key(&foreign_id),
+                            keys,
                             created_at: unix_now(),
                             payload: Msg::Sms(message.sms).to_bytes(),
                         })
@@ -784,9 +845,7 @@ impl Switchboard {
                     }
                 };
                 match reroute {
-                    None => {
-                        Switchboard::to_boxes(shared, sms).await;
-                    }
+                    None => shared.borrow_mut().queue_to_boxes(sms),
                     Some(hint) => {
                         // Kannel's reroute: the MO goes straight back out as an MT.
                         sms.sms_type = Some(SmsType::MtPush);
@@ -802,48 +861,25 @@ impl Switchboard {
             LinkEvent::Report {
                 foreign_id,
                 event,
-                text: receipt,
+                text,
             } => {
-                shared.borrow_mut().reports_received += 1;
-                let (store, smsc_id, keys) = {
-                    let board = shared.borrow();
-                    let Some(link) = board.links.get(index) else {
-                        return;
-                    };
-                    let keys = link.settings.id_forms.receipt_keys(&foreign_id);
-                    (
-                        board.store.clone(),
-                        link.settings.rules.smsc_id.clone(),
-                        keys,
-                    )
-                };
-                match store
-                    .find_dlr(smsc_id.clone(), keys, event.is_final())
-                    .wait()
-                    .await
-                {
-                    Ok(Some(record)) => {
-                        if let Ok(Msg::Sms(mt)) = Msg::decode(&record.payload)
-                            && event.wanted_by(mt.dlr_mask)
-                        {
-                            let mut report =
-                                report_for(&mt, event, receipt.unwrap_or_default(), Some(&smsc_id));
-                            report.foreign_id = Some(foreign_id.into_bytes());
-                            Switchboard::to_boxes(shared, report).await;
-                        }
-                    }
-                    Ok(None) => {
-                        shared.borrow_mut().dlr_misses += 1;
-                        log::warn!(
-                            "SMSC {smsc_id}: delivery report for unknown message id '{foreign_id}' ignored"
-                        );
-                    }
-                    Err(error) => log::error!("{error}"),
-                }
+                let mut board = shared.borrow_mut();
+                board.reports_received += 1;
+                board.resolve_report(ParkedReport {
+                    due: 0,
+                    link: index,
+                    foreign_id,
+                    event,
+                    text,
+                    attempt: 0,
+                });
             }
-            // Events are handled in order, so everything the link sent before is done.
-            LinkEvent::Flush(done) => {
-                let _ = done.try_send(());
+            // The store commits in order: once the barrier is on disk, so is
+            // everything the link sent before it.
+            LinkEvent::Flush(reply) => {
+                let board = shared.borrow();
+                let done = board.store.barrier();
+                board.after_commit(AfterCommit::Flush { done, reply });
             }
         }
     }
@@ -864,86 +900,105 @@ impl Switchboard {
         ))
     }
 
+    /// Matches a report from link `report.link` to its record and commits what
+    /// its user sees, in one trip through the store.
+    fn resolve_report(&mut self, report: ParkedReport) {
+        let Some(link) = self.links.get(report.link) else {
+            return;
+        };
+        let smsc_id = link.settings.rules.smsc_id.clone();
+        let query = ReportQuery {
+            smsc_id: smsc_id.clone(),
+            keys: link.settings.id_forms.receipt_keys(&report.foreign_id),
+            event: report.event,
+        };
+        let routes = self.settings.box_routes.clone();
+        let (foreign_id, receipt) = (report.foreign_id.clone(), report.text.clone());
+        let done = self.store.resolve_report(
+            query,
+            Box::new(move |payload, shown| {
+                let Ok(Msg::Sms(mt)) = Msg::decode(payload) else {
+                    return None;
+                };
+                if !shown.wanted_by(mt.dlr_mask) {
+                    return None;
+                }
+                let text = receipt.unwrap_or_default();
+                let mut sms = report_for(&mt, shown, text, Some(&smsc_id));
+                sms.foreign_id = Some(foreign_id.into_bytes());
+                Some(NewMessage {
+                    direction: Direction::ToBox,
+                    lane: box_lane_for(&routes, &sms),
+                    accepted_at: unix_now(),
+                    payload: Msg::Sms(sms).to_bytes(),
+                })
+            }),
+        );
+        self.after_commit(AfterCommit::Report { report, done });
+    }
+
+    /// A report that matched nothing may have overtaken its submission's
+    /// answer (an HTTP supplier's callback racing its reply, an SMSC sending
+    /// the receipt before submit_sm_resp): it is tried again a little later
+    /// before it counts as unknown.
+    fn unmatched_report(&mut self, mut report: ParkedReport) {
+        match REPORT_RETRIES.get(report.attempt) {
+            Some(&delay) => {
+                report.attempt += 1;
+                report.due = unix_now() + delay;
+                self.parked_reports.push(report);
+                self.poke();
+            }
+            None => {
+                self.dlr_misses += 1;
+                let smsc_id = self
+                    .links
+                    .get(report.link)
+                    .map_or("?", |link| link.settings.rules.smsc_id.as_str());
+                log::warn!(
+                    "SMSC {smsc_id}: delivery report for unknown message id '{}' ignored",
+                    report.foreign_id
+                );
+            }
+        }
+    }
+
+    /// Tries the parked reports whose time came; the earliest time another waits for.
+    fn retry_reports(&mut self, now: i64) -> Option<i64> {
+        let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.parked_reports)
+            .into_iter()
+            .partition(|report| report.due <= now);
+        self.parked_reports = waiting;
+        for report in due {
+            self.resolve_report(report);
+        }
+        self.parked_reports.iter().map(|report| report.due).min()
+    }
+
     /// A report bearerbox makes itself (SMSC ack, refusal, expiry): queued
     /// for the boxes in the background.
     fn report_locally(&mut self, mt: &Sms, event: DlrEvent, text: &str, smsc_id: Option<&str>) {
         if !event.wanted_by(mt.dlr_mask) {
             return;
         }
-        // Committed by `flush_reports`, which the event handler and the
-        // dispatcher run once they hold no borrow: a report must be on disk
-        // before its lane is marked for reading, or a refill racing the
-        // commit would find nothing and leave the lane asleep.
-        self.pending_reports
-            .push(report_for(mt, event, text.as_bytes().to_vec(), smsc_id));
-    }
-
-    /// Commits the reports made locally and hands them to the boxes.
-    pub async fn flush_reports(shared: &Shared) {
-        loop {
-            let reports = std::mem::take(&mut shared.borrow_mut().pending_reports);
-            if reports.is_empty() {
-                return;
-            }
-            for report in reports {
-                Switchboard::to_boxes(shared, report).await;
-            }
-        }
+        self.queue_to_boxes(report_for(mt, event, text.as_bytes().to_vec(), smsc_id));
     }
 
     // ---- MO and reports to boxes ---------------------------------------------
 
-    fn box_lane_for(&self, sms: &Sms) -> String {
-        if let Some(id) = sms.boxc_id.as_ref().filter(|id| !id.is_empty()) {
-            return format!("box:{}", String::from_utf8_lossy(id));
-        }
-        let smsc_id = text(&sms.smsc_id);
-        let receiver = text(&sms.receiver);
-        let routes = &self.settings.box_routes;
-        let by = |shortcode: bool, smsc: bool| {
-            routes.iter().find(|route| {
-                let short_ok = route.shortcodes.contains(&receiver);
-                let smsc_ok = route.smsc_ids.contains(&smsc_id);
-                match (shortcode, smsc) {
-                    (true, true) => short_ok && smsc_ok,
-                    (true, false) => short_ok && route.smsc_ids.is_empty(),
-                    _ => smsc_ok && route.shortcodes.is_empty(),
-                }
-            })
-        };
-        match by(true, true)
-            .or_else(|| by(true, false))
-            .or_else(|| by(false, true))
-        {
-            Some(route) => format!("box:{}", route.smsbox_id),
-            None => ANY_BOX.to_owned(),
-        }
-    }
-
-    /// Commits an MO or a report for the boxes; returns once it is on disk.
-    pub async fn to_boxes(shared: &Shared, sms: Sms) -> bool {
-        let (lane, store) = {
-            let board = shared.borrow();
-            (board.box_lane_for(&sms), board.store.clone())
-        };
+    /// Commits an MO or a report for the boxes; its lane is read once the
+    /// commit is on disk (a lane marked before would be read too early and
+    /// fall asleep with the message unread).
+    pub fn queue_to_boxes(&mut self, sms: Sms) {
+        let lane = box_lane_for(&self.settings.box_routes, &sms);
         let message = NewMessage {
             direction: Direction::ToBox,
             lane: lane.clone(),
             accepted_at: unix_now(),
             payload: Msg::Sms(sms).to_bytes(),
         };
-        match store.insert(vec![message]).wait().await {
-            Ok(_) => {
-                let mut board = shared.borrow_mut();
-                board.box_lanes.entry(lane).or_default().exhausted = false;
-                board.poke();
-                true
-            }
-            Err(error) => {
-                log::error!("{error}");
-                false
-            }
-        }
+        let done = self.store.insert(vec![message]);
+        self.after_commit(AfterCommit::ToBox { lane, done });
     }
 
     fn dispatch_box_lane(&mut self, name: &str, now: i64) {
@@ -1072,6 +1127,72 @@ impl Switchboard {
         self.lanes.values().map(Lane::held).sum::<usize>()
             + self.box_lanes.values().map(Lane::held).sum::<usize>()
     }
+}
+
+/// The box lane of an MO or report: the box its MT came from, else the first
+/// `smsbox-route` that matches (shortcode and smsc-id, then shortcode, then
+/// smsc-id), else any box.
+fn box_lane_for(routes: &[BoxRoute], sms: &Sms) -> String {
+    if let Some(id) = sms.boxc_id.as_ref().filter(|id| !id.is_empty()) {
+        return format!("box:{}", String::from_utf8_lossy(id));
+    }
+    let smsc_id = text(&sms.smsc_id);
+    let receiver = text(&sms.receiver);
+    let by = |shortcode: bool, smsc: bool| {
+        routes.iter().find(|route| {
+            let short_ok = route.shortcodes.contains(&receiver);
+            let smsc_ok = route.smsc_ids.contains(&smsc_id);
+            match (shortcode, smsc) {
+                (true, true) => short_ok && smsc_ok,
+                (true, false) => short_ok && route.smsc_ids.is_empty(),
+                _ => smsc_ok && route.shortcodes.is_empty(),
+            }
+        })
+    };
+    match by(true, true)
+        .or_else(|| by(true, false))
+        .or_else(|| by(false, true))
+    {
+        Some(route) => format!("box:{}", route.smsbox_id),
+        None => ANY_BOX.to_owned(),
+    }
+}
+
+/// Delays, in seconds, before a report that matched nothing is tried again.
+const REPORT_RETRIES: [i64; 2] = [1, 2];
+
+/// A delivery report from a link, kept to be matched again.
+pub struct ParkedReport {
+    /// Unix seconds of the next attempt.
+    due: i64,
+    link: usize,
+    foreign_id: String,
+    event: DlrEvent,
+    text: Option<Vec<u8>>,
+    /// Attempts made before this one.
+    attempt: usize,
+}
+
+/// A change queued to the store whose commit the switchboard acts on.
+pub enum AfterCommit {
+    /// An accepted MT's removal: its link's window slot is free.
+    Released { link: usize, done: Completion<()> },
+    /// An MO or report on a box lane.
+    ToBox {
+        lane: String,
+        done: Completion<Vec<i64>>,
+    },
+    /// A delivery report matched (or not) and committed for the boxes.
+    Report {
+        report: ParkedReport,
+        done: Completion<ReportOutcome>,
+    },
+    /// A link's Flush: everything it sent before is on disk; `reply` lets it
+    /// acknowledge those messages to its SMSC.
+    Flush {
+        done: Completion<()>,
+        reply: Sender<()>,
+    },
 }
 
 /// The report a box gets for `mt`, as Kannel builds it: the MT's addresses

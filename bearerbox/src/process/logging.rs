@@ -82,6 +82,9 @@ struct FileSink {
     path: PathBuf,
     level: Level,
     file: File,
+    /// Kannel's exclusive log (an smsc group's `log-file`): only records of
+    /// this target land here, and they land nowhere else.
+    only: Option<String>,
 }
 
 struct Sinks {
@@ -135,6 +138,28 @@ pub fn add_file(path: &Path, level: Level) -> Result<(), LogError> {
             path: path.to_path_buf(),
             level,
             file,
+            only: None,
+        });
+    }
+    Ok(())
+}
+
+/// Adds a file that takes the records logged with `target` and keeps them
+/// from every other sink, console included, as Kannel's per-SMSC `log-file`
+/// does. A second call for the same target (a restarted link) replaces the
+/// first file.
+pub fn add_exclusive_file(path: &Path, level: Level, target: &str) -> Result<(), LogError> {
+    let file = open_append(path)?;
+    if let Some(logger) = LOGGER.get() {
+        let mut sinks = lock(logger);
+        sinks
+            .files
+            .retain(|sink| sink.only.as_deref() != Some(target));
+        sinks.files.push(FileSink {
+            path: path.to_path_buf(),
+            level,
+            file,
+            only: Some(target.to_owned()),
         });
     }
     Ok(())
@@ -233,6 +258,11 @@ impl log::Log for Logger {
     }
 
     fn log(&self, record: &log::Record<'_>) {
+        // rustls narrates every handshake at debug level, ClientHello dumps included: at
+        // Kannel's level 0 that would bury the gateway's own lines. Its warnings still count.
+        if record.level() > log::Level::Info && record.target().starts_with("rustls") {
+            return;
+        }
         let level = Level::of(record);
         let mut line = format_line(
             chrono::Local::now(),
@@ -243,12 +273,21 @@ impl log::Log for Logger {
         );
         line.push('\n');
         let mut sinks = lock(self);
-        if sinks.console.is_some_and(|console| level >= console) {
+        let target = record.target();
+        let claimed = sinks
+            .files
+            .iter()
+            .any(|sink| sink.only.as_deref() == Some(target));
+        if !claimed && sinks.console.is_some_and(|console| level >= console) {
             // Nowhere to report a failing console; the files still get the line.
             let _ = io::stderr().lock().write_all(line.as_bytes());
         }
         for sink in &mut sinks.files {
-            if level >= sink.level {
+            let wanted = match sink.only.as_deref() {
+                Some(only) => only == target,
+                None => !claimed,
+            };
+            if wanted && level >= sink.level {
                 let _ = sink.file.write_all(line.as_bytes());
             }
         }

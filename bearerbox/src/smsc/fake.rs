@@ -137,7 +137,7 @@ async fn serve(
         let _ = events
             .send(LinkEvent::Accepted {
                 token: submission.token,
-                foreign_id: Some(foreign_id.clone()),
+                foreign_ids: vec![foreign_id.clone()],
             })
             .await;
         if DlrEvent::Delivered.wanted_by(submission.sms.dlr_mask) {

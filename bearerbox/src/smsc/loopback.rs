@@ -22,7 +22,7 @@ pub async fn run(smsc_id: String, submissions: Receiver<Submission>, events: Sen
         mo.smsc_id = Some(smsc_id.as_bytes().to_vec());
         let accepted = LinkEvent::Accepted {
             token,
-            foreign_id: Some(foreign_id),
+            foreign_ids: vec![foreign_id],
         };
         if events.send(accepted).await.is_err()
             || events

@@ -46,11 +46,12 @@ pub enum LinkEvent {
     Online,
     /// The connection is gone; submissions not yet answered will be retried.
     Offline { reason: String },
-    /// The SMSC took the message; `foreign_id` is its id for it, the key
-    /// its delivery reports will name.
+    /// The SMSC took the message. `foreign_ids` are its ids for it, one per
+    /// part it was sent in (empty where the SMSC gave none, none at all when
+    /// the SMSC gives no ids): the keys its delivery reports will name.
     Accepted {
         token: i64,
-        foreign_id: Option<String>,
+        foreign_ids: Vec<String>,
     },
     /// Not now; try again later.
     FailedTemporarily { token: i64, reason: String },

@@ -17,7 +17,7 @@ pub async fn run(smsc_id: String, submissions: Receiver<Submission>, events: Sen
         next_id += 1;
         let accepted = LinkEvent::Accepted {
             token,
-            foreign_id: Some(foreign_id.clone()),
+            foreign_ids: vec![foreign_id.clone()],
         };
         if events.send(accepted).await.is_err() {
             return;

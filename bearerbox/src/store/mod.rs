@@ -32,7 +32,11 @@ use std::thread;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+pub mod reports;
+
+pub use reports::{DlrRecord, ReportOutcome, ReportQuery, ReportRoute};
+use rusqlite::{Connection, OpenFlags, params};
 
 /// How many operations one transaction takes at most: bounds the latency a
 /// message waits behind a large batch.
@@ -168,36 +172,26 @@ enum Change {
         lane: String,
     },
     RecordDlr(DlrRecord),
-    /// Reads through the writer so that it sees every record queued before it.
-    FindDlr {
-        smsc_id: String,
-        keys: Vec<String>,
-        take: bool,
+    /// Goes through the writer so that it sees every record queued before it.
+    ResolveReport {
+        query: ReportQuery,
+        /// Taken when the change is applied.
+        route: Option<ReportRoute>,
     },
+    /// Changes nothing: answered once everything queued before it is on disk.
+    Barrier,
 }
 
 /// What a change answers.
 enum Reply {
     Seqs(Vec<i64>),
     Done,
-    Dlr(Option<DlrRecord>),
+    Report(ReportOutcome),
 }
 
 struct Op {
     change: Change,
     done: Option<smol::channel::Sender<Result<Reply, StoreError>>>,
-}
-
-/// What a delivery report needs to find its message: recorded when the SMSC
-/// accepts a message that asked for reports, found by the SMSC's id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DlrRecord {
-    pub smsc_id: String,
-    /// The SMSC's id for the message, in its canonical form.
-    pub key: String,
-    pub created_at: i64,
-    /// The packed MT message the reports are about.
-    pub payload: Vec<u8>,
 }
 
 /// The handle tasks use: cheap to clone, safe to share.
@@ -235,13 +229,6 @@ CREATE TABLE IF NOT EXISTS messages (
     payload      BLOB    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_lane ON messages (direction, lane, seq);
-CREATE TABLE IF NOT EXISTS dlr (
-    smsc_id     TEXT    NOT NULL,
-    key         TEXT    NOT NULL,
-    created_at  INTEGER NOT NULL,
-    payload     BLOB    NOT NULL,
-    PRIMARY KEY (smsc_id, key)
-);
 ";
 
 impl Store {
@@ -250,7 +237,22 @@ impl Store {
         let writer = open_connection(path)?;
         writer
             .execute_batch(SCHEMA)
+            .and_then(|()| writer.execute_batch(reports::SCHEMA))
             .map_err(|source| sql_error(path, "creating the schema", source))?;
+        let migrated = writer
+            .unchecked_transaction()
+            .and_then(|transaction| {
+                let count = reports::migrate(&transaction)?;
+                transaction.commit()?;
+                Ok(count)
+            })
+            .map_err(|source| sql_error(path, "converting delivery-report records", source))?;
+        if migrated > 0 {
+            log::info!(
+                "store {}: {migrated} delivery-report records converted to per-part records",
+                path.display()
+            );
+        }
         let reader = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -328,26 +330,30 @@ impl Store {
         self.request(Change::RecordDlr(record), |_| ())
     }
 
-    /// Finds the record of the first of `keys` known for `smsc_id`; with
-    /// `take`, removes it (the report was final). Ordered after every change
-    /// queued before it, so a report racing its submission's record finds it.
-    pub fn find_dlr(
+    /// Matches a delivery report to its record and, in the same transaction,
+    /// commits what its user sees (built by `route`) for the boxes. Ordered
+    /// after every change queued before it, so a report racing its
+    /// submission's record finds it.
+    pub fn resolve_report(
         &self,
-        smsc_id: String,
-        keys: Vec<String>,
-        take: bool,
-    ) -> Completion<Option<DlrRecord>> {
+        query: ReportQuery,
+        route: ReportRoute,
+    ) -> Completion<ReportOutcome> {
         self.request(
-            Change::FindDlr {
-                smsc_id,
-                keys,
-                take,
+            Change::ResolveReport {
+                query,
+                route: Some(route),
             },
             |reply| match reply {
-                Reply::Dlr(record) => record,
-                _ => None,
+                Reply::Report(outcome) => outcome,
+                _ => ReportOutcome::Unmatched,
             },
         )
+    }
+
+    /// Answered once every change queued before it is on disk.
+    pub fn barrier(&self) -> Completion<()> {
+        self.request(Change::Barrier, |_| ())
     }
 
     /// Queues a change; its completion is answered on the writer thread once
@@ -511,8 +517,8 @@ fn commit_batch(connection: &mut Connection, batch: &mut Vec<Op>, path: &Path) {
     let result = (|| -> Result<Vec<Reply>, rusqlite::Error> {
         let transaction = connection.transaction()?;
         let mut replies = Vec::with_capacity(batch.len());
-        for op in batch.iter() {
-            replies.push(apply(&transaction, &op.change)?);
+        for op in batch.iter_mut() {
+            replies.push(apply(&transaction, &mut op.change)?);
         }
         transaction.commit()?;
         Ok(replies)
@@ -536,28 +542,19 @@ fn commit_batch(connection: &mut Connection, batch: &mut Vec<Op>, path: &Path) {
     }
 }
 
-fn apply(transaction: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::Result<Reply> {
+fn apply(transaction: &rusqlite::Transaction<'_>, change: &mut Change) -> rusqlite::Result<Reply> {
     Ok(match change {
         Change::Insert(messages) => {
-            let mut insert = transaction.prepare_cached(
-                "INSERT INTO messages (direction, lane, accepted_at, payload) VALUES (?1, ?2, ?3, ?4)",
-            )?;
             let mut seqs = Vec::with_capacity(messages.len());
-            for message in messages {
-                insert.execute(params![
-                    message.direction.code(),
-                    message.lane,
-                    message.accepted_at,
-                    message.payload
-                ])?;
-                seqs.push(transaction.last_insert_rowid());
+            for message in messages.iter() {
+                seqs.push(insert_message(transaction, message)?);
             }
             Reply::Seqs(seqs)
         }
         Change::Delete(seqs) => {
             let mut delete = transaction.prepare_cached("DELETE FROM messages WHERE seq = ?1")?;
             for seq in seqs {
-                delete.execute([seq])?;
+                delete.execute([*seq])?;
             }
             Reply::Done
         }
@@ -568,56 +565,43 @@ fn apply(transaction: &rusqlite::Transaction<'_>, change: &Change) -> rusqlite::
         } => {
             transaction
                 .prepare_cached("UPDATE messages SET not_before = ?2, tries = ?3 WHERE seq = ?1")?
-                .execute(params![seq, not_before, tries])?;
+                .execute(params![*seq, *not_before, *tries])?;
             Reply::Done
         }
         Change::MoveLane { seq, lane } => {
             transaction
                 .prepare_cached("UPDATE messages SET lane = ?2 WHERE seq = ?1")?
-                .execute(params![seq, lane])?;
+                .execute(params![*seq, lane.as_str()])?;
             Reply::Done
         }
         Change::RecordDlr(record) => {
-            transaction
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO dlr (smsc_id, key, created_at, payload) VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![record.smsc_id, record.key, record.created_at, record.payload])?;
+            reports::record(transaction, record)?;
             Reply::Done
         }
-        Change::FindDlr {
-            smsc_id,
-            keys,
-            take,
-        } => {
-            let mut find = transaction.prepare_cached(
-                "SELECT created_at, payload FROM dlr WHERE smsc_id = ?1 AND key = ?2",
-            )?;
-            let mut found = None;
-            for key in keys {
-                let row = find
-                    .query_row(params![smsc_id, key], |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
-                    })
-                    .optional()?;
-                if let Some((created_at, payload)) = row {
-                    found = Some(DlrRecord {
-                        smsc_id: smsc_id.clone(),
-                        key: key.clone(),
-                        created_at,
-                        payload,
-                    });
-                    break;
-                }
-            }
-            if *take && let Some(record) = &found {
-                transaction
-                    .prepare_cached("DELETE FROM dlr WHERE smsc_id = ?1 AND key = ?2")?
-                    .execute(params![record.smsc_id, record.key])?;
-            }
-            Reply::Dlr(found)
-        }
+        Change::ResolveReport { query, route } => match route.take() {
+            Some(route) => Reply::Report(reports::resolve(transaction, query, route)?),
+            None => Reply::Report(ReportOutcome::Unmatched),
+        },
+        Change::Barrier => Reply::Done,
     })
+}
+
+/// Commits one message in the transaction; its `seq`.
+fn insert_message(
+    transaction: &rusqlite::Transaction<'_>,
+    message: &NewMessage,
+) -> rusqlite::Result<i64> {
+    transaction
+        .prepare_cached(
+            "INSERT INTO messages (direction, lane, accepted_at, payload) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            message.direction.code(),
+            message.lane,
+            message.accepted_at,
+            message.payload
+        ])?;
+    Ok(transaction.last_insert_rowid())
 }
 
 /// rusqlite errors are not `Clone`; every waiter of a failed batch gets the
@@ -637,6 +621,7 @@ fn clone_sql_error(error: &rusqlite::Error) -> rusqlite::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dlr::DlrEvent;
 
     fn temp_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -730,24 +715,143 @@ mod tests {
         );
     }
 
-    fn record(key: &str) -> DlrRecord {
+    fn record(keys: &[&str]) -> DlrRecord {
         DlrRecord {
             smsc_id: "a".into(),
-            key: key.into(),
+            keys: keys.iter().map(|key| key.to_string()).collect(),
             created_at: 1,
-            payload: key.as_bytes().to_vec(),
+            payload: b"the MT".to_vec(),
+        }
+    }
+
+    fn report(keys: &[&str], event: DlrEvent) -> ReportQuery {
+        ReportQuery {
+            smsc_id: "a".into(),
+            keys: keys.iter().map(|key| key.to_string()).collect(),
+            event,
+        }
+    }
+
+    /// A route that sends every shown event to lane `seen`, with the event's
+    /// bit and the MT's payload as the report.
+    fn to_boxes() -> ReportRoute {
+        Box::new(|payload, event| {
+            let mut report = payload.to_vec();
+            report.push(event.bit() as u8);
+            Some(NewMessage {
+                direction: Direction::ToBox,
+                lane: "seen".into(),
+                accepted_at: 1,
+                payload: report,
+            })
+        })
+    }
+
+    fn shown(store: &Store) -> Vec<u8> {
+        store
+            .read_lane(Direction::ToBox, "seen", 0, 100)
+            .unwrap()
+            .iter()
+            .map(|m| *m.payload.last().unwrap())
+            .collect()
+    }
+
+    fn forwarded() -> ReportOutcome {
+        ReportOutcome::Forwarded {
+            lane: "seen".into(),
         }
     }
 
     #[test]
-    fn a_dlr_record_is_found_by_any_of_its_candidate_keys_and_taken_once() {
+    fn a_report_finds_its_record_by_any_candidate_key_and_a_final_one_ends_it() {
         let (_dir, store) = temp_store();
-        store.record_dlr(record("1a2b")).detach();
+        store.record_dlr(record(&["1a2b"])).detach();
         // Queued behind the record: the writer sees it even before a commit.
-        let found = wait(store.find_dlr("a".into(), vec!["6699".into(), "1a2b".into()], false));
-        assert_eq!(found.map(|r| r.key), Some("1a2b".to_owned()));
-        assert!(wait(store.find_dlr("b".into(), vec!["1a2b".into()], false)).is_none());
-        assert!(wait(store.find_dlr("a".into(), vec!["1a2b".into()], true)).is_some());
-        assert!(wait(store.find_dlr("a".into(), vec!["1a2b".into()], true)).is_none());
+        let buffered =
+            store.resolve_report(report(&["6699", "1a2b"], DlrEvent::Buffered), to_boxes());
+        assert_eq!(wait(buffered), forwarded());
+        let other_smsc = ReportQuery {
+            smsc_id: "b".into(),
+            ..report(&["1a2b"], DlrEvent::Delivered)
+        };
+        assert_eq!(
+            wait(store.resolve_report(other_smsc, to_boxes())),
+            ReportOutcome::Unmatched
+        );
+        let delivered = store.resolve_report(report(&["1a2b"], DlrEvent::Delivered), to_boxes());
+        assert_eq!(wait(delivered), forwarded());
+        let again = store.resolve_report(report(&["1a2b"], DlrEvent::Delivered), to_boxes());
+        assert_eq!(wait(again), ReportOutcome::Unmatched);
+        assert_eq!(shown(&store), vec![4, 1]);
+        assert_eq!(store_waiting(&store), 0);
+    }
+
+    #[test]
+    fn a_long_message_shows_one_delivered_report_after_all_its_parts() {
+        let (_dir, store) = temp_store();
+        store.record_dlr(record(&["p1", "p2", "p3"])).detach();
+        let outcomes: Vec<_> = ["p2", "p1", "p3"]
+            .iter()
+            .map(|key| wait(store.resolve_report(report(&[key], DlrEvent::Delivered), to_boxes())))
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                ReportOutcome::Absorbed,
+                ReportOutcome::Absorbed,
+                forwarded()
+            ]
+        );
+        assert_eq!(shown(&store), vec![1]);
+        assert_eq!(store_waiting(&store), 0);
+    }
+
+    #[test]
+    fn a_long_message_fails_when_one_part_fails_and_its_record_ends_with_the_last_part() {
+        let (_dir, store) = temp_store();
+        store.record_dlr(record(&["p1", "p2"])).detach();
+        wait(store.resolve_report(report(&["p1"], DlrEvent::Undelivered), to_boxes()));
+        assert_eq!(store_waiting(&store), 1);
+        wait(store.resolve_report(report(&["p2"], DlrEvent::Delivered), to_boxes()));
+        assert_eq!(shown(&store), vec![2]);
+        assert_eq!(store_waiting(&store), 0);
+    }
+
+    #[test]
+    fn an_event_the_user_did_not_ask_for_is_absorbed_and_still_ends_the_record() {
+        let (_dir, store) = temp_store();
+        store.record_dlr(record(&["x"])).detach();
+        let outcome =
+            wait(store.resolve_report(report(&["x"], DlrEvent::Delivered), Box::new(|_, _| None)));
+        assert_eq!(outcome, ReportOutcome::Absorbed);
+        assert_eq!(store_waiting(&store), 0);
+    }
+
+    #[test]
+    fn records_of_an_older_store_become_one_part_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE dlr (smsc_id TEXT NOT NULL, key TEXT NOT NULL, created_at INTEGER NOT NULL,
+                                   payload BLOB NOT NULL, PRIMARY KEY (smsc_id, key));
+                 INSERT INTO dlr VALUES ('a', 'old1', 1, x'01'), ('a', 'old2', 1, x'02');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store_waiting(&store), 2);
+        let outcome =
+            wait(store.resolve_report(report(&["old2"], DlrEvent::Delivered), to_boxes()));
+        assert_eq!(outcome, forwarded());
+        assert_eq!(shown(&store), vec![1]);
+        assert_eq!(store_waiting(&store), 1);
+    }
+
+    fn store_waiting(store: &Store) -> i64 {
+        wait(store.barrier());
+        let connection = Connection::open(store.path()).unwrap();
+        reports::waiting(&connection).unwrap()
     }
 }

@@ -7,6 +7,10 @@
 //! echo 'mo +46709999999 12345 hello' | nc 127.0.0.1 2776
 //! ```
 //!
+//! With `--tls-cert FILE --tls-key FILE`, or `--tls-self-signed CERT_OUT` (a fresh
+//! certificate for 127.0.0.1 and localhost, written to CERT_OUT for the gateway's
+//! `ssl-trusted-ca-file`), the port speaks SMPP over TLS.
+//!
 //! It serves until `shutdown` arrives on the control port, `--run-secs`
 //! passes, or it is killed.
 
@@ -16,6 +20,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use tests::smsc_sim::{Faults, IdFormat, SimConfig, SmscSim};
+use tests::tls::Identity;
 
 #[derive(Debug, Parser)]
 #[command(name = "smsc-sim", about = "SMPP 3.4 SMSC simulator (127.0.0.1 only)")]
@@ -71,6 +76,35 @@ struct Args {
     /// Stop after this many seconds.
     #[arg(long)]
     run_secs: Option<u64>,
+    /// Serve TLS with this PEM certificate (chain); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve TLS with a fresh self-signed certificate, written to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "tls_cert")]
+    tls_self_signed: Option<PathBuf>,
+}
+
+fn identity(args: &Args) -> anyhow::Result<Option<Identity>> {
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let read = |path: &PathBuf| {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        };
+        return Ok(Some(Identity {
+            cert_pem: read(cert)?,
+            key_pem: read(key)?,
+        }));
+    }
+    let Some(out) = &args.tls_self_signed else {
+        return Ok(None);
+    };
+    let identity = Identity::self_signed().context("making a self-signed certificate")?;
+    identity
+        .write_cert(out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(Some(identity))
 }
 
 fn parse_status(text: &str) -> Result<u32, String> {
@@ -83,6 +117,7 @@ fn parse_status(text: &str) -> Result<u32, String> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let tls = identity(&args)?;
     let id_format = if args.hex_ids {
         IdFormat::Hex
     } else {
@@ -112,6 +147,7 @@ fn main() -> anyhow::Result<()> {
             receipt_stat: args.receipt_stat,
             ..Faults::default()
         },
+        tls,
         ..SimConfig::default()
     };
     let sim = SmscSim::start(config).context("smsc-sim cannot start")?;

@@ -45,6 +45,8 @@ pub struct SimConfig {
     /// benchmark would otherwise grow without bound. Counters keep counting.
     pub max_records: usize,
     pub faults: Faults,
+    /// Serve SMPP over TLS with this certificate (SMPP's "use-ssl").
+    pub tls: Option<crate::tls::Identity>,
 }
 
 impl Default for SimConfig {
@@ -60,6 +62,7 @@ impl Default for SimConfig {
             control_port: None,
             max_records: 1_000_000,
             faults: Faults::default(),
+            tls: None,
         }
     }
 }

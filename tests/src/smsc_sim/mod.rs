@@ -23,6 +23,9 @@
 //!  SimHandle / control port ── MO, receipts, garbage, drops
 //! ```
 //!
+//! With [`SimConfig::tls`] the public port speaks TLS ([`tls`]): a relay terminates it and
+//! hands the plain bytes to the same sessions, on an inner listener.
+//!
 //! Everything listens on 127.0.0.1 only. Every thread ends when the
 //! handle is dropped (or `shutdown` is sent to the control port).
 //!
@@ -37,6 +40,7 @@
 //! | [`state`] | shared state, counters (window, throughput), routing to receivers |
 //! | [`session`] | one connection: bind, answers, faults |
 //! | [`control`] | the line control interface |
+//! | [`tls`] | the TLS front of the listening mode |
 
 pub mod config;
 pub mod control;
@@ -44,6 +48,7 @@ pub mod receipt;
 pub mod record;
 pub mod session;
 pub mod state;
+pub mod tls;
 pub mod wire;
 
 use std::io::{self, ErrorKind};
@@ -74,6 +79,8 @@ pub enum SimError {
     UnknownMessageId(String),
     #[error(transparent)]
     Build(#[from] receipt::BuildError),
+    #[error("cannot serve TLS: {0}")]
+    Tls(String),
 }
 
 /// Starts simulators.
@@ -96,12 +103,36 @@ impl SmscSim {
             error,
         })?;
         let control_addr = control.as_ref().and_then(|l| l.local_addr().ok());
+        let tls_config = match &config.tls {
+            Some(identity) => Some(
+                identity
+                    .server_config()
+                    .map_err(|error| SimError::Tls(error.to_string()))?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Shared::new(config)?);
         let mut threads = Vec::new();
         let accept_shared = Arc::clone(&shared);
-        threads.push(spawn("smsc-sim-accept", move || {
-            accept_loop(accept_shared, listener)
-        }));
+        match tls_config {
+            None => threads.push(spawn("smsc-sim-accept", move || {
+                accept_loop(accept_shared, listener)
+            })),
+            Some(tls_config) => {
+                // The sessions listen inside; the public port only relays.
+                let inner = listen(0)?;
+                let inner_addr = inner
+                    .local_addr()
+                    .map_err(|error| SimError::Listen { port: 0, error })?;
+                threads.push(spawn("smsc-sim-accept", move || {
+                    accept_loop(accept_shared, inner)
+                }));
+                let tls_shared = Arc::clone(&shared);
+                threads.push(spawn("smsc-sim-tls-accept", move || {
+                    tls::accept_loop(tls_shared, listener, inner_addr, tls_config)
+                }));
+            }
+        }
         if let Some(control) = control {
             let control_shared = Arc::clone(&shared);
             threads.push(spawn("smsc-sim-control", move || {
@@ -222,6 +253,19 @@ impl SimHandle {
         udh: Option<&[u8]>,
     ) -> Result<u64, SimError> {
         self.shared.send_mo(from, to, data_coding, udh, text)
+    }
+
+    /// [`SimHandle::send_mo_to`] with TLVs (tag, raw value) after the mandatory fields.
+    pub fn send_mo_with_tlvs(
+        &self,
+        from: &Address,
+        to: &Address,
+        text: &[u8],
+        data_coding: u8,
+        tlvs: &[(u16, Vec<u8>)],
+    ) -> Result<u64, SimError> {
+        self.shared
+            .send_mo_with_tlvs(from, to, data_coding, None, text, tlvs)
     }
 
     /// Sends a receipt for the submit that was answered `message_id`.

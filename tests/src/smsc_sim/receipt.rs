@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use rusmpp_core::CommandStatus;
 use rusmpp_core::command::owned::Command;
 use rusmpp_core::pdus::owned::DeliverSm;
+use rusmpp_core::tlvs::TlvTag;
 use rusmpp_core::tlvs::owned::MessageDeliveryRequestTlvValue;
 use rusmpp_core::types::owned::{AnyOctetString, COctetString, OctetString};
 use rusmpp_core::values::owned::MessagePayload;
@@ -145,6 +146,20 @@ pub fn mo_pdu(
     text: &[u8],
     sequence_number: u32,
 ) -> Result<Command, BuildError> {
+    mo_pdu_with_tlvs(from, to, data_coding, udh, text, &[], sequence_number)
+}
+
+/// [`mo_pdu`] with optional parameters after the mandatory fields, each `(tag, value)` as it
+/// goes on the wire: vendor TLVs a gateway may map to meta-data.
+pub fn mo_pdu_with_tlvs(
+    from: &Address,
+    to: &Address,
+    data_coding: u8,
+    udh: Option<&[u8]>,
+    text: &[u8],
+    tlvs: &[(u16, Vec<u8>)],
+    sequence_number: u32,
+) -> Result<Command, BuildError> {
     let mut user_data = udh.unwrap_or_default().to_vec();
     user_data.extend_from_slice(text);
     let esm_class = if udh.is_some() { 0x40 } else { 0x00 };
@@ -157,12 +172,18 @@ pub fn mo_pdu(
         .destination_addr(c_address(to)?)
         .esm_class(EsmClass::from(esm_class))
         .data_coding(DataCoding::from(data_coding));
-    let deliver = match OctetString::<0, 255>::from_slice(&user_data) {
+    let mut deliver = match OctetString::<0, 255>::from_slice(&user_data) {
         Ok(short_message) if user_data.len() <= 254 => builder.short_message(short_message),
         _ => builder.push_tlv(MessageDeliveryRequestTlvValue::MessagePayload(
             MessagePayload::new(AnyOctetString::from_slice(&user_data)),
         )),
     };
+    for (tag, value) in tlvs {
+        deliver = deliver.push_tlv(MessageDeliveryRequestTlvValue::Other {
+            tag: TlvTag::from(*tag),
+            value: AnyOctetString::from_slice(value),
+        });
+    }
     Ok(Command::new(
         CommandStatus::EsmeRok,
         sequence_number,

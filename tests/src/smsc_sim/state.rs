@@ -440,8 +440,21 @@ impl Shared {
         udh: Option<&[u8]>,
         text: &[u8],
     ) -> Result<u64, SimError> {
+        self.send_mo_with_tlvs(from, to, data_coding, udh, text, &[])
+    }
+
+    /// [`Shared::send_mo`] with TLVs after the mandatory fields.
+    pub fn send_mo_with_tlvs(
+        &self,
+        from: &Address,
+        to: &Address,
+        data_coding: u8,
+        udh: Option<&[u8]>,
+        text: &[u8],
+        tlvs: &[(u16, Vec<u8>)],
+    ) -> Result<u64, SimError> {
         let (id, outbox, seq) = self.receiver(None).ok_or(SimError::NoReceiver)?;
-        let command = receipt::mo_pdu(from, to, data_coding, udh, text, seq)?;
+        let command = receipt::mo_pdu_with_tlvs(from, to, data_coding, udh, text, tlvs, seq)?;
         self.queue_pdu(&outbox, id, Instant::now(), OutKind::Pdu, &command);
         Ok(id)
     }

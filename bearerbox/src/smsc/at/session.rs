@@ -126,7 +126,8 @@ struct Outstanding {
 struct Job {
     token: i64,
     parts: VecDeque<(usize, String)>,
-    last_reference: Option<u8>,
+    /// The modem's reference of each part sent so far.
+    references: Vec<String>,
 }
 
 /// The line after a `+CMT:`, `+CDS:`, `+CMGR:` or `+CMGL:` header.
@@ -308,7 +309,7 @@ impl Session {
                 self.job = Some(Job {
                     token: submission.token,
                     parts,
-                    last_reference: None,
+                    references: Vec::new(),
                 });
                 self.pump(now);
             }
@@ -633,13 +634,11 @@ impl Session {
         match (result, reference) {
             (Line::Ok, Some(reference)) => {
                 job.parts.pop_front();
-                job.last_reference = Some(reference);
+                job.references.push(reference.to_string());
                 if job.parts.is_empty() {
+                    let foreign_ids = std::mem::take(&mut job.references);
                     self.job = None;
-                    self.event(LinkEvent::Accepted {
-                        token,
-                        foreign_id: Some(reference.to_string()),
-                    });
+                    self.event(LinkEvent::Accepted { token, foreign_ids });
                 }
             }
             (Line::Ok, None) => {
@@ -970,7 +969,7 @@ mod tests {
         h.modem_says("\r\n+CMGS: 42\r\n\r\nOK\r\n");
         assert!(matches!(
             h.events.last(),
-            Some(LinkEvent::Accepted { token: 7, foreign_id: Some(id) }) if id == "42"
+            Some(LinkEvent::Accepted { token: 7, foreign_ids }) if *foreign_ids == ["42"]
         ));
     }
 

@@ -113,7 +113,10 @@ async fn submit(client: &Client, settings: &HttpSettings, submission: Submission
         sms.id
     );
     match verdict {
-        Verdict::Accepted { foreign_id } => LinkEvent::Accepted { token, foreign_id },
+        Verdict::Accepted { foreign_id } => LinkEvent::Accepted {
+            token,
+            foreign_ids: foreign_id.into_iter().collect(),
+        },
         Verdict::Temporary(reason) => LinkEvent::FailedTemporarily { token, reason },
         Verdict::Permanent(reason) => LinkEvent::FailedPermanently { token, reason },
     }

@@ -9,6 +9,7 @@
 //!  receiver "+4670..."   → TON 1 NPI 1 "4670..."   (receivers keep a 00 prefix as dialled)
 //! ```
 
+use box_protocol::encoding::{Charset, CharsetError, gsm7};
 use thiserror::Error;
 
 /// International (TON 1).
@@ -52,6 +53,62 @@ pub enum AddressError {
         address: String,
         len: usize,
     },
+}
+
+/// `alt-addr-charset`: how alphanumeric addresses are written on the wire. Unset, they go as
+/// the UTF-8 the boxes gave, which Kannel does too despite its guide's "windows-1252".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddrCharset {
+    /// `gsm`: GSM 03.38 septets, one per octet.
+    Gsm,
+    /// An iconv charset name.
+    Other(Charset),
+}
+
+impl AddrCharset {
+    pub fn from_name(name: &str) -> Result<AddrCharset, CharsetError> {
+        if name.trim().eq_ignore_ascii_case("gsm") {
+            return Ok(AddrCharset::Gsm);
+        }
+        Charset::from_name(name).map(AddrCharset::Other)
+    }
+
+    /// An alphanumeric sender as it goes in submit_sm. In GSM, `@` is septet 0x00, which
+    /// would end the C-octet string early: it goes as `?`, as Kannel sends it.
+    pub fn encode(self, text: &str) -> Result<Vec<u8>, CharsetError> {
+        match self {
+            AddrCharset::Gsm => Ok(gsm7::encode_lossy(&text.replace('@', "?"))),
+            AddrCharset::Other(charset) => charset.encode(text),
+        }
+    }
+
+    /// An alphanumeric address of a deliver_sm as text.
+    pub fn decode(self, bytes: &[u8]) -> Result<String, CharsetError> {
+        match self {
+            AddrCharset::Gsm => gsm7::decode(bytes).map_err(|_| CharsetError::Malformed {
+                charset: "GSM 03.38",
+                offset: bytes.iter().position(|&b| b > 0x7f).unwrap_or(0),
+            }),
+            AddrCharset::Other(charset) => charset.decode(bytes),
+        }
+    }
+}
+
+/// An address of a deliver_sm or data_sm as the boxes see it: an alphanumeric one (TON 5) read
+/// in `alt-addr-charset` when set; anything else, or what the charset cannot read, as it came.
+pub fn mo_address(ton: u8, bytes: &[u8], charset: Option<AddrCharset>) -> String {
+    if ton == TON_ALPHANUMERIC
+        && let Some(charset) = charset
+    {
+        match charset.decode(bytes) {
+            Ok(text) => return text,
+            Err(error) => log::warn!(
+                "SMPP: alphanumeric address {:?} is not in alt-addr-charset ({error}); kept as it came",
+                String::from_utf8_lossy(bytes)
+            ),
+        }
+    }
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The source address of an MT: forced TON/NPI when configured, else detected from its form
@@ -197,6 +254,39 @@ mod tests {
     fn an_address_over_twenty_characters_is_refused() {
         assert!(destination("123456789012345678901", None).is_err());
         assert!(source("A very long brand name", None, true).is_err());
+    }
+
+    #[test]
+    fn gsm_addresses_are_septets_with_at_sent_as_a_question_mark() {
+        let gsm = AddrCharset::from_name("GSM").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(gsm, AddrCharset::Gsm);
+        assert_eq!(
+            gsm.encode("Shop@è_€"),
+            Ok(vec![0x53, 0x68, 0x6f, 0x70, 0x3f, 0x04, 0x11, 0x1b, 0x65])
+        );
+        assert_eq!(
+            gsm.decode(&[0x53, 0x00, 0x04, 0x11, 0x1b, 0x65]),
+            Ok("S@è_€".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_iconv_charset_writes_and_reads_alphanumeric_addresses() {
+        let latin1 = AddrCharset::from_name("ISO-8859-1").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(latin1.encode("Café"), Ok(vec![0x43, 0x61, 0x66, 0xe9]));
+        assert_eq!(
+            mo_address(5, &[0x43, 0x61, 0x66, 0xe9], Some(latin1)),
+            "Café"
+        );
+        assert!(AddrCharset::from_name("no-such-charset").is_err());
+    }
+
+    #[test]
+    fn only_alphanumeric_mo_addresses_are_converted() {
+        let latin1 = AddrCharset::from_name("latin1").ok();
+        assert_eq!(mo_address(1, b"4670", latin1), "4670");
+        assert_eq!(mo_address(5, &[0x43, 0xe9], None), "C\u{fffd}");
+        assert_eq!(mo_address(5, &[0x53, 0x00], Some(AddrCharset::Gsm)), "S@");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!                      └──▶ MoPart ──MoAssembler (udh concat, SAR)──▶ LinkEvent::Received(Sms)
 //! ```
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use box_protocol::encoding::{
@@ -15,7 +16,7 @@ use box_protocol::encoding::{
 use box_protocol::message::{Coding, Sms};
 use thiserror::Error;
 
-use super::address;
+use super::address::{self, AddrCharset};
 use super::dcs::{self, Alphabet};
 use super::pdu::{DataSm, DeliverSm};
 use super::tlv::{MessageState, TlvValueError, Tlvs};
@@ -60,14 +61,18 @@ pub struct MoPart {
     pub origin: MoOrigin,
     pub udh: Vec<u8>,
     pub payload: Vec<u8>,
+    /// Kannel's meta-data from this PDU's configured TLVs (`?smpp?...`); empty for none.
+    pub meta_data: Vec<u8>,
 }
 
 /// What the parts of one message have in common, and the key they are joined under.
+/// Addresses stay octets until `alt-addr-charset` has read them.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MoOrigin {
     pub source_ton: u8,
-    pub source: String,
-    pub destination: String,
+    pub source: Vec<u8>,
+    pub dest_ton: u8,
+    pub destination: Vec<u8>,
     pub data_coding: u8,
     pub protocol_id: u8,
 }
@@ -76,6 +81,7 @@ pub struct MoOrigin {
 struct Common<'a> {
     source_ton: u8,
     source: &'a [u8],
+    dest_ton: u8,
     destination: &'a [u8],
     esm_class: u8,
     data_coding: u8,
@@ -88,6 +94,7 @@ pub fn from_deliver_sm(pdu: &DeliverSm) -> Result<Inbound, DeliverError> {
     classify(Common {
         source_ton: pdu.source_addr_ton,
         source: pdu.source_addr.as_bytes(),
+        dest_ton: pdu.dest_addr_ton,
         destination: pdu.destination_addr.as_bytes(),
         esm_class: pdu.esm_class,
         data_coding: pdu.data_coding,
@@ -101,6 +108,7 @@ pub fn from_data_sm(pdu: &DataSm) -> Result<Inbound, DeliverError> {
     classify(Common {
         source_ton: pdu.source_addr_ton,
         source: pdu.source_addr.as_bytes(),
+        dest_ton: pdu.dest_addr_ton,
         destination: pdu.destination_addr.as_bytes(),
         esm_class: pdu.esm_class,
         data_coding: pdu.data_coding,
@@ -140,8 +148,9 @@ fn classify(pdu: Common<'_>) -> Result<Inbound, DeliverError> {
     Ok(Inbound::Mo(MoPart {
         origin: MoOrigin {
             source_ton: pdu.source_ton,
-            source: String::from_utf8_lossy(pdu.source).into_owned(),
-            destination: String::from_utf8_lossy(pdu.destination).into_owned(),
+            source: pdu.source.to_vec(),
+            dest_ton: pdu.dest_ton,
+            destination: pdu.destination.to_vec(),
             data_coding: pdu.data_coding,
             protocol_id: pdu.protocol_id,
         },
@@ -151,6 +160,7 @@ fn classify(pdu: Common<'_>) -> Result<Inbound, DeliverError> {
             udh.to_bytes()?
         },
         payload,
+        meta_data: Vec::new(),
     }))
 }
 
@@ -199,12 +209,19 @@ pub struct MoOptions {
     pub my_number: Option<String>,
     /// `alt-charset`: data_coding 0 is in this charset rather than GSM 03.38.
     pub alt_charset: Option<Charset>,
+    /// `alt-addr-charset`: alphanumeric addresses are in this charset.
+    pub alt_addr_charset: Option<AddrCharset>,
 }
+
+/// A concatenated message being joined: its origin, reference and part count.
+type GroupKey = (MoOrigin, u16, u8);
 
 /// Holds the parts of concatenated MO messages until they are whole.
 #[derive(Debug)]
 pub struct MoAssembler {
     parts: Reassembler<MoOrigin>,
+    /// The meta-data of each message being joined: that of the first part that had any.
+    meta: HashMap<GroupKey, Vec<u8>>,
 }
 
 /// Kannel's default for `sms-combine-concatenated-mo-timeout`.
@@ -214,6 +231,7 @@ impl MoAssembler {
     pub fn new(timeout: Duration) -> Self {
         MoAssembler {
             parts: Reassembler::new(timeout),
+            meta: HashMap::new(),
         }
     }
 
@@ -230,15 +248,34 @@ impl MoAssembler {
             origin,
             udh,
             payload,
+            meta_data,
         } = part;
+        let concat = Udh::parse(&udh)
+            .ok()
+            .and_then(|header| header.concat().ok().flatten());
+        if let Some(concat) = concat
+            && !meta_data.is_empty()
+        {
+            let key = (origin.clone(), concat.reference.value(), concat.total);
+            self.meta.entry(key).or_insert_with(|| meta_data.clone());
+        }
         match self.parts.offer(origin.clone(), &udh, payload.clone(), now) {
-            Ok(Offer::Complete(assembled)) => Some(mo_sms(assembled, options, unix_now)),
+            Ok(Offer::Complete(assembled)) => {
+                let meta = match assembled.reference {
+                    Some(reference) => self
+                        .meta
+                        .remove(&(assembled.origin.clone(), reference.value(), assembled.total))
+                        .unwrap_or_default(),
+                    None => meta_data,
+                };
+                Some(mo_sms(assembled, options, unix_now, meta))
+            }
             Ok(Offer::Pending { .. } | Offer::Duplicate) => None,
             Err(error) => {
                 log::warn!(
                     "SMSC {}: MO part from {} with a bad concatenation ({error}); passed on alone",
                     options.smsc_id,
-                    origin.source
+                    String::from_utf8_lossy(&origin.source)
                 );
                 Some(mo_sms(
                     Assembled {
@@ -250,6 +287,7 @@ impl MoAssembler {
                     },
                     options,
                     unix_now,
+                    meta_data,
                 ))
             }
         }
@@ -257,21 +295,28 @@ impl MoAssembler {
 
     /// Messages given up on, each part delivered alone with its UDH, so nothing is lost.
     pub fn expire(&mut self, now: Instant, options: &MoOptions, unix_now: i32) -> Vec<Sms> {
-        self.parts
-            .expire(now)
-            .into_iter()
-            .flat_map(|expired| {
-                let origin = expired.origin;
-                expired.parts.into_iter().map(move |part| Assembled {
-                    origin: origin.clone(),
+        let mut sms = Vec::new();
+        for expired in self.parts.expire(now) {
+            let meta = self
+                .meta
+                .remove(&(
+                    expired.origin.clone(),
+                    expired.reference.value(),
+                    expired.total,
+                ))
+                .unwrap_or_default();
+            for part in expired.parts {
+                let assembled = Assembled {
+                    origin: expired.origin.clone(),
                     reference: None,
                     total: 1,
                     udh: part.udh,
                     payload: part.payload,
-                })
-            })
-            .map(|assembled| mo_sms(assembled, options, unix_now))
-            .collect()
+                };
+                sms.push(mo_sms(assembled, options, unix_now, meta.clone()));
+            }
+        }
+        sms
     }
 
     pub fn pending(&self) -> usize {
@@ -279,7 +324,12 @@ impl MoAssembler {
     }
 }
 
-fn mo_sms(assembled: Assembled<MoOrigin>, options: &MoOptions, unix_now: i32) -> Sms {
+fn mo_sms(
+    assembled: Assembled<MoOrigin>,
+    options: &MoOptions,
+    unix_now: i32,
+    meta_data: Vec<u8>,
+) -> Sms {
     let origin = &assembled.origin;
     let incoming = dcs::from_dcs(origin.data_coding);
     let (coding, msgdata) = match incoming.alphabet {
@@ -311,12 +361,16 @@ fn mo_sms(assembled: Assembled<MoOrigin>, options: &MoOptions, unix_now: i32) ->
         Alphabet::EightBit => (Coding::EightBit, assembled.payload.clone()),
         Alphabet::Ucs2 => (Coding::Ucs2, assembled.payload.clone()),
     };
-    let receiver = options
-        .my_number
-        .clone()
-        .unwrap_or_else(|| origin.destination.clone());
+    let receiver = options.my_number.clone().unwrap_or_else(|| {
+        address::mo_address(
+            origin.dest_ton,
+            &origin.destination,
+            options.alt_addr_charset,
+        )
+    });
+    let source = address::mo_address(origin.source_ton, &origin.source, options.alt_addr_charset);
     let mut sms = Sms::new_mo(
-        address::mo_sender(origin.source_ton, &origin.source),
+        address::mo_sender(origin.source_ton, &source),
         receiver,
         msgdata,
         coding,
@@ -328,6 +382,7 @@ fn mo_sms(assembled: Assembled<MoOrigin>, options: &MoOptions, unix_now: i32) ->
     sms.compress = incoming.compress.then_some(1);
     sms.pid = (origin.protocol_id != 0).then_some(i32::from(origin.protocol_id));
     sms.time = Some(unix_now);
+    sms.meta_data = (!meta_data.is_empty()).then_some(meta_data);
     sms
 }
 
@@ -483,6 +538,49 @@ mod tests {
         let expired = assembler.expire(now + Duration::from_secs(10), &options(), 0);
         assert_eq!(expired.len(), 1);
         assert_eq!(expired[0].udhdata.as_deref(), Some(&[5, 0, 3, 1, 2, 1][..]));
+    }
+
+    #[test]
+    fn alphanumeric_mo_addresses_are_read_in_alt_addr_charset() {
+        let mut pdu = deliver("", 0, 0, b"hi");
+        pdu.source_addr_ton = 5;
+        pdu.source_addr = Address::new(vec![0x53, 0x68, 0x11, 0x1b, 0x65]).unwrap();
+        pdu.dest_addr_ton = 5;
+        pdu.destination_addr = Address::new(vec![0x41, 0x04]).unwrap();
+        let Inbound::Mo(part) = from_deliver_sm(&pdu).unwrap() else {
+            panic!("not an MO");
+        };
+        let options = MoOptions {
+            alt_addr_charset: Some(AddrCharset::Gsm),
+            ..options()
+        };
+        let sms = MoAssembler::new(DEFAULT_MO_TIMEOUT)
+            .offer(part, &options, Instant::now(), 0)
+            .unwrap();
+        assert_eq!(sms.sender.as_deref(), Some("Sh_€".as_bytes()));
+        assert_eq!(sms.receiver.as_deref(), Some("Aè".as_bytes()));
+    }
+
+    #[test]
+    fn the_meta_data_of_a_joined_message_is_that_of_its_parts() {
+        let now = Instant::now();
+        let mut assembler = MoAssembler::new(DEFAULT_MO_TIMEOUT);
+        let part = |seq: u8, meta: &[u8]| {
+            let sm = [5, 0, 3, 7, 2, seq, b'x'];
+            match from_deliver_sm(&deliver("4670", 0x40, 0, &sm)).unwrap() {
+                Inbound::Mo(mut part) => {
+                    part.meta_data = meta.to_vec();
+                    part
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        assert!(assembler.offer(part(2, b""), &options(), now, 0).is_none());
+        let sms = assembler
+            .offer(part(1, b"?smpp?a=1&"), &options(), now, 0)
+            .unwrap();
+        assert_eq!(sms.meta_data.as_deref(), Some(&b"?smpp?a=1&"[..]));
+        assert!(assembler.meta.is_empty());
     }
 
     #[test]

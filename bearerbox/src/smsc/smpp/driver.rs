@@ -13,6 +13,13 @@
 //! receiver on `receive-port`, each with its own connection and reconnect loop. Only a session
 //! that can submit tells the core it is online, so the router never picks a receive-only link.
 //!
+//! With `use-ssl` each connection is TLS ([`super::tls`]); a handshake that fails (an SMSC
+//! certificate we do not trust) counts as a failed connection: the link stays offline, says
+//! why, and tries again after `reconnect-delay`.
+//!
+//! A group with its own `log-file` gets every line of this task in that file only, with the
+//! PDUs dumped at debug level in its `log-format`.
+//!
 //! On a lost connection the driver says `Offline`, and the core takes back every message it had
 //! handed over and not heard about (the interface's contract), to send again at once on this or
 //! another link; anything still in the submission channel at the next bind is one of those and
@@ -27,14 +34,17 @@ use futures_lite::future;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use smol::Timer;
 use smol::channel::{Receiver, Sender};
-use smol::net::TcpStream;
 
 use super::config::SmppSettings;
 use super::connect;
 use super::deliver::{self, DeliverError, Inbound, MoAssembler, MoOptions};
+use super::dump;
+use super::meta_data;
+use super::pdu::Pdu;
 use super::session::{BindMode, CloseReason, Event, InboundHandle, InboundPdu, Session, SubmitKey};
 use super::status::CommandStatus;
 use super::submit;
+use super::tls::LinkStream;
 use crate::smsc::{LinkEvent, Submission};
 
 /// How long a TCP connect may take before the attempt counts as failed.
@@ -46,6 +56,11 @@ const MO_EXPIRY_CHECK: Duration = Duration::from_secs(30);
 /// Read buffer: one large PDU at a time is plenty; the session keeps partial ones.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// The log target of a link's lines: a link with its own `log-file` claims it.
+pub fn log_target(smsc_id: &str) -> String {
+    format!("smsc:{smsc_id}")
+}
+
 /// Runs the link until the core goes away.
 pub async fn run(
     smsc_id: String,
@@ -53,20 +68,32 @@ pub async fn run(
     submissions: Receiver<Submission>,
     events: Sender<LinkEvent>,
 ) {
-    if settings.use_ssl {
-        log::error!(
-            "SMSC {smsc_id}: 'use-ssl' is not supported; the link stays offline rather than send in clear"
-        );
+    let target = log_target(&smsc_id);
+    if let Some(own) = &settings.log {
+        match crate::process::logging::add_exclusive_file(&own.path, own.level, &target) {
+            Ok(()) => log::info!(
+                "SMSC {smsc_id}: custom logging to {} at level {}",
+                own.path.display(),
+                own.level as u8
+            ),
+            Err(error) => log::error!("SMSC {smsc_id}: {error}; its lines stay in the main log"),
+        }
+    }
+    if settings.host.is_empty() {
+        log::error!(target: &target, "SMSC {smsc_id}: no 'host'; the link stays offline");
         hold(&events).await;
         return;
     }
-    if settings.host.is_empty() {
-        log::error!("SMSC {smsc_id}: no 'host'; the link stays offline");
-        hold(&events).await;
-        return;
+    if let Some(tls) = &settings.tls {
+        log::info!(
+            target: &target,
+            "SMSC {smsc_id}: SMPP over TLS; the SMSC's certificate is checked against {}",
+            tls.trust_description()
+        );
     }
     let link = Link {
         smsc_id,
+        target,
         settings,
         events,
     };
@@ -92,6 +119,7 @@ pub async fn run(
         (_, _, receive) if receive != 0 => link.bind_loop(BindMode::Receiver, receive, None).await,
         _ => {
             log::error!(
+                target: &link.target,
                 "SMSC {}: neither 'port' nor 'receive-port' is set; the link stays offline",
                 link.smsc_id
             );
@@ -113,6 +141,8 @@ async fn hold(events: &Sender<LinkEvent>) {
 
 struct Link {
     smsc_id: String,
+    /// The log target of every line of the link.
+    target: String,
     settings: SmppSettings,
     events: Sender<LinkEvent>,
 }
@@ -126,6 +156,8 @@ enum Ended {
         was_bound: bool,
     },
     ConnectFailed(String),
+    /// TCP connected but TLS did not: most often a certificate we do not trust.
+    TlsFailed(String),
 }
 
 /// One message handed to the session as parts.
@@ -133,7 +165,9 @@ struct Pending {
     token: i64,
     parts: usize,
     accepted: usize,
-    first_id: Option<String>,
+    /// The SMSC's id of each part, by part; empty until answered (or when
+    /// the SMSC gave none).
+    ids: Vec<String>,
     /// Answered already (a part failed): later part outcomes change nothing.
     settled: bool,
 }
@@ -157,6 +191,7 @@ impl Link {
                 Ended::Closed { reason, was_bound } => {
                     let permanent = reason.is_permanent();
                     log::warn!(
+                        target: &self.target,
                         "SMSC {} ({mode:?} {}:{port}): session ended: {reason}",
                         self.smsc_id,
                         self.settings.host
@@ -171,6 +206,7 @@ impl Link {
                     }
                     if permanent {
                         log::error!(
+                            target: &self.target,
                             "SMSC {}: the SMSC refused our credentials; not binding again until restart",
                             self.smsc_id
                         );
@@ -182,10 +218,23 @@ impl Link {
                     }
                 }
                 Ended::ConnectFailed(reason) => log::warn!(
+                    target: &self.target,
                     "SMSC {}: cannot connect to {}:{port} (attempt {}): {reason}",
                     self.smsc_id,
                     self.settings.host,
                     attempt + 1
+                ),
+                Ended::TlsFailed(reason) => log::error!(
+                    target: &self.target,
+                    "SMSC {}: TLS handshake with {}:{port} failed (attempt {}): {reason}; \
+                     the SMSC's certificate was checked against {}; the link stays offline",
+                    self.smsc_id,
+                    self.settings.host,
+                    attempt + 1,
+                    self.settings
+                        .tls
+                        .as_ref()
+                        .map_or_else(String::new, |tls| tls.trust_description())
                 ),
             }
             // Stopped (`stop-smsc`): the session said goodbye; stay down.
@@ -211,12 +260,13 @@ impl Link {
         }
     }
 
-    async fn connect(&self, mode: BindMode, port: u16) -> io::Result<TcpStream> {
+    /// The connection, with its peer for the log; TLS when the link asks for it.
+    async fn connect(&self, mode: BindMode, port: u16) -> Result<(LinkStream, String), Ended> {
         let local_port = match mode {
             BindMode::Receiver => self.settings.our_receiver_port,
             _ => self.settings.our_port,
         };
-        connect::open(&connect::Target {
+        let tcp = connect::open(&connect::Target {
             host: &self.settings.host,
             port,
             local_host: self.settings.our_host,
@@ -225,6 +275,18 @@ impl Link {
             timeout: CONNECT_TIMEOUT,
         })
         .await
+        .map_err(|error| Ended::ConnectFailed(error.to_string()))?;
+        let peer = tcp
+            .peer_addr()
+            .map_or_else(|_| "?".into(), |a: SocketAddr| a.to_string());
+        let stream = match &self.settings.tls {
+            None => LinkStream::Plain(tcp),
+            Some(tls) => tls
+                .handshake(&self.settings.host, tcp, CONNECT_TIMEOUT)
+                .await
+                .map_err(|error| Ended::TlsFailed(error.to_string()))?,
+        };
+        Ok((stream, peer))
     }
 
     async fn connection(
@@ -234,16 +296,15 @@ impl Link {
         submissions: Option<&Receiver<Submission>>,
         reference: &mut u8,
     ) -> Ended {
-        let stream = match self.connect(mode, port).await {
-            Ok(stream) => stream,
-            Err(error) => return Ended::ConnectFailed(error.to_string()),
+        let (stream, peer) = match self.connect(mode, port).await {
+            Ok(connected) => connected,
+            Err(ended) => return ended,
         };
         log::info!(
-            "SMSC {}: connected to {} as {mode:?}; binding",
+            target: &self.target,
+            "SMSC {}: connected to {peer}{} as {mode:?}; binding",
             self.smsc_id,
-            stream
-                .peer_addr()
-                .map_or_else(|_| "?".into(), |a: SocketAddr| a.to_string())
+            if matches!(stream, LinkStream::Tls(_)) { " over TLS" } else { "" }
         );
         let config = super::session::SessionConfig {
             mode,
@@ -264,10 +325,12 @@ impl Link {
                 smsc_id: self.smsc_id.clone(),
                 my_number: self.settings.my_number.clone(),
                 alt_charset: self.settings.submit.alt_charset,
+                alt_addr_charset: self.settings.submit.alt_addr_charset,
             },
             was_bound: false,
             reference,
             stopping: false,
+            framer: dump::Framer::default(),
         };
         conn.run().await
     }
@@ -276,7 +339,7 @@ impl Link {
 struct Connection<'a> {
     link: &'a Link,
     session: Session,
-    stream: TcpStream,
+    stream: LinkStream,
     submissions: Option<&'a Receiver<Submission>>,
     messages: HashMap<i64, Pending>,
     parts: HashMap<SubmitKey, (i64, usize)>,
@@ -289,6 +352,8 @@ struct Connection<'a> {
     was_bound: bool,
     reference: &'a mut u8,
     stopping: bool,
+    /// PDUs read, for the dumps of a link with its own log file.
+    framer: dump::Framer,
 }
 
 enum Wake {
@@ -301,17 +366,18 @@ enum Wake {
 impl Connection<'_> {
     async fn run(&mut self) -> Ended {
         let mut buf = vec![0u8; READ_CHUNK];
-        let mut reader = self.stream.clone();
         // Each turn handles one wake-up; the loop ends when the session closes.
         loop {
             let now = Instant::now();
             while let Some(bytes) = self.session.poll_transmit(now) {
+                self.dump("Sending PDU:", &bytes);
+                let stream = &mut self.stream;
+                // TLS holds written bytes in its own buffer until flushed.
                 let write = async {
-                    self.stream
-                        .write_all(&bytes)
-                        .await
-                        .map_err(|e| e.to_string())
+                    stream.write_all(&bytes).await?;
+                    stream.flush().await
                 };
+                let write = async { write.await.map_err(|e| e.to_string()) };
                 // An SMSC that stops reading would otherwise hold this task, and every timer
                 // of the session, forever.
                 let stalled = async {
@@ -346,6 +412,8 @@ impl Connection<'_> {
             }
             let take_submissions = self.session.is_bound() && !self.stopping;
             let submissions = self.submissions.filter(|_| take_submissions);
+            let reader = &mut self.stream;
+            let flushed = &self.flushed.1;
             let wake = future::or(
                 future::or(async { Wake::Read(reader.read(&mut buf).await) }, async {
                     match submissions {
@@ -355,7 +423,7 @@ impl Connection<'_> {
                 }),
                 future::or(
                     async {
-                        match self.flushed.1.recv().await {
+                        match flushed.recv().await {
                             Ok(()) => Wake::Flushed,
                             Err(_) => future::pending().await,
                         }
@@ -373,9 +441,15 @@ impl Connection<'_> {
             let now = Instant::now();
             match wake {
                 Wake::Read(Ok(0)) => self.session.connection_lost("closed by the SMSC"),
-                Wake::Read(Ok(n)) => self
-                    .session
-                    .handle_input(now, buf.get(..n).unwrap_or_default()),
+                Wake::Read(Ok(n)) => {
+                    let bytes = buf.get(..n).unwrap_or_default();
+                    if self.link.settings.log.is_some() {
+                        for pdu in self.framer.push(bytes) {
+                            self.dump_pdu("Got PDU:", &pdu);
+                        }
+                    }
+                    self.session.handle_input(now, bytes)
+                }
                 Wake::Read(Err(error)) => self
                     .session
                     .connection_lost(format!("read failed: {error}")),
@@ -398,6 +472,25 @@ impl Connection<'_> {
         }
     }
 
+    /// Dumps the PDUs of `bytes` into the link's own log file, if it has one.
+    fn dump(&mut self, what: &str, bytes: &[u8]) {
+        if self.link.settings.log.is_none() {
+            return;
+        }
+        if let Ok(pdu) = Pdu::parse(bytes) {
+            self.dump_pdu(what, &pdu);
+        }
+    }
+
+    fn dump_pdu(&self, what: &str, pdu: &Pdu) {
+        let Some(own) = &self.link.settings.log else {
+            return;
+        };
+        for line in dump::lines(&self.link.smsc_id, what, pdu, own.format) {
+            log::debug!(target: &self.link.target, "{line}");
+        }
+    }
+
     fn submit(&mut self, Submission { token, sms }: Submission) {
         *self.reference = self.reference.wrapping_add(1);
         let now_unix = crate::clock::unix_now();
@@ -409,7 +502,7 @@ impl Connection<'_> {
                         token,
                         parts: pdus.len(),
                         accepted: 0,
-                        first_id: None,
+                        ids: vec![String::new(); pdus.len()],
                         settled: false,
                     },
                 );
@@ -422,6 +515,7 @@ impl Connection<'_> {
             }
             Err(error) => {
                 log::warn!(
+                    target: &self.link.target,
                     "SMSC {}: message {} cannot be sent: {error}",
                     self.link.smsc_id,
                     sms.id
@@ -441,6 +535,7 @@ impl Connection<'_> {
             Event::Bound { system_id } => {
                 self.was_bound = true;
                 log::info!(
+                    target: &self.link.target,
                     "SMSC {}: bound ({:?}) to '{system_id}'",
                     self.link.smsc_id,
                     self.session_mode()
@@ -454,6 +549,7 @@ impl Connection<'_> {
                     }
                     if stale > 0 {
                         log::debug!(
+                            target: &self.link.target,
                             "SMSC {}: {stale} submission(s) from before the reconnect dropped; the core resends them",
                             self.link.smsc_id
                         );
@@ -467,14 +563,13 @@ impl Connection<'_> {
                 let (token, index) = self.parts.remove(&key)?;
                 let pending = self.messages.get_mut(&token)?;
                 pending.accepted += 1;
-                if index == 0 {
-                    // An empty id names nothing a receipt could refer to.
-                    pending.first_id = Some(message_id).filter(|id| !id.is_empty());
+                if let Some(slot) = pending.ids.get_mut(index) {
+                    *slot = message_id;
                 }
                 if pending.accepted >= pending.parts && !pending.settled {
                     let accepted = LinkEvent::Accepted {
                         token: pending.token,
-                        foreign_id: pending.first_id.take(),
+                        foreign_ids: std::mem::take(&mut pending.ids),
                     };
                     self.messages.remove(&token);
                     if events.send(accepted).await.is_err() {
@@ -554,9 +649,9 @@ impl Connection<'_> {
     }
 
     async fn on_inbound(&mut self, handle: InboundHandle, pdu: InboundPdu) -> Option<Ended> {
-        let read = match &pdu {
-            InboundPdu::DeliverSm(deliver) => deliver::from_deliver_sm(deliver),
-            InboundPdu::DataSm(data) => deliver::from_data_sm(data),
+        let (read, tlvs) = match &pdu {
+            InboundPdu::DeliverSm(deliver) => (deliver::from_deliver_sm(deliver), &deliver.tlvs),
+            InboundPdu::DataSm(data) => (deliver::from_data_sm(data), &data.tlvs),
         };
         let event = match read {
             Ok(Inbound::Report {
@@ -568,7 +663,12 @@ impl Connection<'_> {
                 event,
                 text: Some(text),
             },
-            Ok(Inbound::Mo(part)) => {
+            Ok(Inbound::Mo(mut part)) => {
+                let (pairs, skipped) = self.link.settings.submit.custom_tlvs.to_pairs(tlvs);
+                for skip in skipped {
+                    log::warn!(target: &self.link.target, "SMSC {}: MO: {skip}", self.link.smsc_id);
+                }
+                part.meta_data = meta_data::group("smpp", &pairs);
                 let unix_now = crate::clock::unix_now_i32();
                 match self
                     .assembler
@@ -586,6 +686,7 @@ impl Connection<'_> {
                 // As Kannel: a receipt we cannot match is still acknowledged, or the SMSC
                 // would send it again forever.
                 log::warn!(
+                    target: &self.link.target,
                     "SMSC {}: {error}; acknowledged and dropped",
                     self.link.smsc_id
                 );
@@ -593,7 +694,11 @@ impl Connection<'_> {
                 return None;
             }
             Err(error) => {
-                log::warn!("SMSC {}: refusing a deliver_sm: {error}", self.link.smsc_id);
+                log::warn!(
+                    target: &self.link.target,
+                    "SMSC {}: refusing a deliver_sm: {error}",
+                    self.link.smsc_id
+                );
                 self.session
                     .respond(handle, CommandStatus::ReceiverPermanentAppError);
                 return None;
@@ -621,6 +726,7 @@ impl Connection<'_> {
         let unix_now = crate::clock::unix_now_i32();
         for sms in self.assembler.expire(now, &self.mo_options, unix_now) {
             log::warn!(
+                target: &self.link.target,
                 "SMSC {}: concatenated MO from {} incomplete after {:?}; its parts go on alone",
                 self.link.smsc_id,
                 String::from_utf8_lossy(sms.sender.as_deref().unwrap_or_default()),

@@ -20,8 +20,11 @@
 //!   wait-ack, throttling, throughput, unbind), quinn-proto style.
 //! - [`address`], [`dcs`], [`submit`]: a core message as the submit_sm PDUs Kannel sends for it.
 //! - [`deliver`]: deliver_sm / data_sm as a delivery report or an MO, concatenated MO joined.
+//! - [`meta_data`], [`custom_tlv`]: Kannel's `?smpp?` meta-data and the `smpp-tlv` groups that
+//!   turn it into TLVs of submit_sm and back from those of deliver_sm / data_sm.
 //! - [`driver`]: `smsc = smpp`, the smol task that moves the session's bytes over TCP;
-//!   [`connect`] opens that connection; [`config`] holds the group's typed settings.
+//!   [`connect`] opens that connection, [`tls`] wraps it when `use-ssl` asks; [`config`]
+//!   reads the group into typed settings.
 //!
 //! ```text
 //!  socket bytes ──► pdu::check(buf, max) ──► Incomplete { needed } ─► read more
@@ -36,14 +39,18 @@
 pub mod address;
 pub mod config;
 pub mod connect;
+pub mod custom_tlv;
 pub mod dcs;
 pub mod deliver;
 pub mod driver;
+pub mod dump;
+pub mod meta_data;
 pub mod pdu;
 pub mod session;
 pub mod status;
 pub mod submit;
 pub mod time;
+pub mod tls;
 pub mod tlv;
 pub mod wire;
 

@@ -14,8 +14,10 @@ use box_protocol::encoding::{
 use box_protocol::message::{Coding, Sms};
 use thiserror::Error;
 
-use super::address::{self, AddressError, TonNpi};
+use super::address::{self, AddrCharset, AddressError, TonNpi};
+use super::custom_tlv::CustomTlvs;
 use super::dcs::{self, DcsFields};
+use super::meta_data;
 use super::pdu::SubmitSm;
 use super::time::{AbsoluteTime, SmppTime};
 use super::tlv::{Tag, Tlvs};
@@ -43,7 +45,21 @@ pub struct SubmitOptions {
     pub alt_dcs: bool,
     /// How a message longer than one SMS goes out (ours: `long-messages`).
     pub long_messages: LongMessages,
+    /// `alt-addr-charset`: how a detected alphanumeric sender is written.
+    pub alt_addr_charset: Option<AddrCharset>,
+    /// The `smpp-tlv` groups this link sends from a message's `?smpp?` meta-data.
+    pub custom_tlvs: CustomTlvs,
 }
+
+/// `?smpp?` meta-data names that set submit_sm fields rather than TLVs (user guide,
+/// appendix H: "hardcoded meta-data values").
+pub const FIELD_NAMES: &[&str] = &[
+    "data_coding",
+    "source_addr_ton",
+    "source_addr_npi",
+    "dest_addr_ton",
+    "dest_addr_npi",
+];
 
 /// How a long message travels to the SMSC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,6 +99,8 @@ impl Default for SubmitOptions {
             alt_charset: None,
             alt_dcs: false,
             long_messages: LongMessages::Udh,
+            alt_addr_charset: None,
+            custom_tlvs: CustomTlvs::default(),
         }
     }
 }
@@ -122,6 +140,22 @@ pub fn submits_for(
         options.source_autodetect,
     )?;
     let destination = address::destination(&text_of(&sms.receiver), options.dest_ton_npi)?;
+    let source_addr = source_octets(&source, options)?;
+    let smpp_meta = sms
+        .meta_data
+        .as_deref()
+        .map(|meta| meta_data::values(meta, "smpp"))
+        .unwrap_or_default();
+    let field = |name: &str| {
+        smpp_meta
+            .iter()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| String::from_utf8_lossy(value).trim().parse::<u8>().ok())
+    };
+    let (custom_tlvs, skipped) = options.custom_tlvs.to_tlvs(&smpp_meta, FIELD_NAMES);
+    for skip in &skipped {
+        log::warn!("SMPP: message {}: {skip}", sms.id);
+    }
     let user_udh = sms.udhdata.as_deref().unwrap_or_default();
     let data = sms.msgdata.as_deref().unwrap_or_default();
     let coding = dcs::effective_coding(sms.coding, !user_udh.is_empty());
@@ -238,13 +272,17 @@ pub fn submits_for(
         if index + 1 < count {
             tlvs.set_u8(Tag::MORE_MESSAGES_TO_SEND, 1);
         }
+        // Every part carries them: Kannel splits before it builds each submit_sm.
+        for tlv in custom_tlvs.iter() {
+            tlvs.push(tlv.clone());
+        }
         submits.push(SubmitSm {
             service_type: service_type.clone(),
-            source_addr_ton: source.ton,
-            source_addr_npi: source.npi,
-            source_addr: COctetString::new(source.address.as_bytes())?,
-            dest_addr_ton: destination.ton,
-            dest_addr_npi: destination.npi,
+            source_addr_ton: field("source_addr_ton").unwrap_or(source.ton),
+            source_addr_npi: field("source_addr_npi").unwrap_or(source.npi),
+            source_addr: COctetString::new(source_addr.clone())?,
+            dest_addr_ton: field("dest_addr_ton").unwrap_or(destination.ton),
+            dest_addr_npi: field("dest_addr_npi").unwrap_or(destination.npi),
             destination_addr: COctetString::new(destination.address.as_bytes())?,
             esm_class: options.esm_class | udhi | rpi,
             protocol_id,
@@ -258,13 +296,46 @@ pub fn submits_for(
                 0
             },
             replace_if_present_flag: 0,
-            data_coding,
+            data_coding: field("data_coding").unwrap_or(data_coding),
             sm_default_msg_id: 0,
             short_message: ShortMessage::new(short_message)?,
             tlvs,
         });
     }
     Ok(submits)
+}
+
+/// The source address octets: a detected alphanumeric sender in `alt-addr-charset` (Kannel
+/// converts only what its autodetection called alphanumeric), anything else as given. A
+/// sender the charset cannot write goes as it is, as Kannel sends it.
+fn source_octets(
+    source: &address::SmppAddress,
+    options: &SubmitOptions,
+) -> Result<Vec<u8>, AddressError> {
+    let detected_alphanumeric = source.ton == address::TON_ALPHANUMERIC
+        && options.source_ton_npi.is_none()
+        && options.source_autodetect;
+    let octets = match options.alt_addr_charset {
+        Some(charset) if detected_alphanumeric => match charset.encode(&source.address) {
+            Ok(octets) => octets,
+            Err(error) => {
+                log::warn!(
+                    "SMPP: sender {:?} cannot be written in alt-addr-charset ({error}); sent as it is",
+                    source.address
+                );
+                source.address.as_bytes().to_vec()
+            }
+        },
+        _ => source.address.as_bytes().to_vec(),
+    };
+    if octets.len() > address::MAX_ADDRESS_LEN {
+        return Err(AddressError::TooLong {
+            which: "source address",
+            address: source.address.clone(),
+            len: octets.len(),
+        });
+    }
+    Ok(octets)
 }
 
 /// registered_delivery for a dlr-mask: a final receipt when the mask wants success or failure
@@ -473,6 +544,66 @@ mod tests {
         assert_eq!(
             parts[0].short_message.as_bytes(),
             &[6, 5, 4, 0x0b, 0x84, 0x23, 0xf0, 1, 2, 3]
+        );
+    }
+
+    #[test]
+    fn an_alphanumeric_sender_goes_in_alt_addr_charset() {
+        let options = SubmitOptions {
+            alt_addr_charset: Some(AddrCharset::Gsm),
+            ..SubmitOptions::default()
+        };
+        let sms = Sms::new_mt("Shop@_", "+46701234567", "x");
+        let parts = submits_for(&sms, &options, 0, 0).unwrap();
+        assert_eq!(
+            parts[0].source_addr.as_bytes(),
+            &[0x53, 0x68, 0x6f, 0x70, 0x3f, 0x11]
+        );
+        assert_eq!((parts[0].source_addr_ton, parts[0].source_addr_npi), (5, 0));
+        // A numeric sender is left alone.
+        let numeric = submits_for(&mt("x"), &options, 0, 0).unwrap();
+        assert_eq!(numeric[0].source_addr.as_bytes(), b"12345");
+    }
+
+    #[test]
+    fn a_forced_sender_ton_is_not_converted() {
+        let options = SubmitOptions {
+            alt_addr_charset: AddrCharset::from_name("latin1").ok(),
+            source_ton_npi: Some(TonNpi { ton: 5, npi: 0 }),
+            ..SubmitOptions::default()
+        };
+        let parts = submits_for(&Sms::new_mt("Café", "123", "x"), &options, 0, 0).unwrap();
+        assert_eq!(parts[0].source_addr.as_bytes(), "Café".as_bytes());
+    }
+
+    #[test]
+    fn smpp_meta_data_becomes_the_configured_tlvs_of_every_part() {
+        use super::super::custom_tlv::{CustomTlv, TlvType};
+        let options = SubmitOptions {
+            custom_tlvs: CustomTlvs::new(
+                vec![CustomTlv {
+                    name: "my_tlv".into(),
+                    tag: Tag(0x1601),
+                    kind: TlvType::OctetString,
+                    length: 20,
+                    constant: None,
+                }],
+                Vec::new(),
+            ),
+            ..SubmitOptions::default()
+        };
+        let mut sms = mt(&"d".repeat(200));
+        sms.meta_data = Some(b"?smpp?my_tlv=hello+world&unknown=1&dest_addr_npi=9&".to_vec());
+        let parts = submits_for(&sms, &options, 0, 0).unwrap();
+        assert_eq!(parts.len(), 2);
+        for part in &parts {
+            assert_eq!(part.tlvs.get(Tag(0x1601)), Some(&b"hello world"[..]));
+            assert_eq!(part.dest_addr_npi, 9);
+        }
+        assert_eq!(
+            parts[1].tlvs.len(),
+            1,
+            "only the custom TLV on the last part"
         );
     }
 
