@@ -7,7 +7,12 @@
 //!
 //! Invariant: every message of the lane with `seq <= cursor` is in memory
 //! (window, deferred, or in flight somewhere) or finished; every message with
-//! `seq > cursor` is only in the store.
+//! `seq > cursor` is only in the store (or on its way there).
+//!
+//! A lane that has caught up with the store (the last read found its end)
+//! takes a new message into its window as it is being committed, so the
+//! message is never read back; it is sent only once its commit is on disk.
+//! A lane behind the store leaves new messages to its next read.
 
 use std::collections::VecDeque;
 
@@ -25,6 +30,18 @@ pub struct Queued {
     /// Unix seconds before which it must not be tried.
     pub not_before: i64,
     pub accepted_at: i64,
+    /// Its commit is on disk: it may be sent.
+    pub durable: bool,
+}
+
+/// Where a message being committed waits: see [`Lane::committing`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "the commit's end must be told to the lane with the same placement"]
+pub enum Placement {
+    /// In the window, not to be sent before its commit.
+    Held,
+    /// In the store only; a read takes it after its commit.
+    Unread,
 }
 
 #[derive(Debug, Default)]
@@ -38,6 +55,10 @@ pub struct Lane {
     /// The last read found the end of the lane: nothing more in the store
     /// until a new commit marks the lane dirty.
     pub exhausted: bool,
+    /// Messages being committed that were left to a read: until they are
+    /// on disk, a later message must not be held either, or the cursor
+    /// would pass them.
+    pub unread_commits: usize,
 }
 
 impl Lane {
@@ -67,6 +88,51 @@ impl Lane {
             }
         }
         self.exhausted = complete;
+    }
+
+    /// A message whose commit was just queued: held in the window when the
+    /// lane has caught up with the store, else left for a read.
+    pub fn committing(&mut self, message: Queued) -> Placement {
+        if self.exhausted && self.unread_commits == 0 && self.room() > 0 {
+            self.cursor = self.cursor.max(message.seq);
+            self.window.push_back(Queued {
+                durable: false,
+                ..message
+            });
+            Placement::Held
+        } else {
+            self.unread_commits += 1;
+            Placement::Unread
+        }
+    }
+
+    /// The commit of message `seq` ended, `ok` or not.
+    pub fn committed(&mut self, seq: i64, placement: Placement, ok: bool) {
+        match placement {
+            Placement::Held => {
+                // Not durable, it cannot have left the window; it is near its back.
+                if let Some(at) = self.window.iter().rposition(|m| m.seq == seq) {
+                    if ok {
+                        if let Some(message) = self.window.get_mut(at) {
+                            message.durable = true;
+                        }
+                    } else {
+                        self.window.remove(at);
+                    }
+                }
+            }
+            Placement::Unread => {
+                self.unread_commits = self.unread_commits.saturating_sub(1);
+                if ok {
+                    self.exhausted = false;
+                }
+            }
+        }
+    }
+
+    /// The message at the front, if it may be sent now.
+    pub fn ready_front(&self) -> Option<&Queued> {
+        self.window.front().filter(|message| message.durable)
     }
 
     /// A message that must be tried again at once (its link went down):
@@ -104,7 +170,44 @@ mod tests {
             tries: 0,
             not_before,
             accepted_at: 0,
+            durable: true,
         }
+    }
+
+    #[test]
+    fn a_caught_up_lane_holds_a_new_message_until_its_commit() {
+        let mut lane = Lane::default();
+        lane.refilled(vec![queued(3, 0)], true, 0);
+        lane.window.clear();
+        let placement = lane.committing(queued(4, 0));
+        assert_eq!(placement, Placement::Held);
+        assert!(lane.ready_front().is_none(), "not sent before its commit");
+        lane.committed(4, placement, true);
+        assert_eq!(lane.ready_front().map(|m| m.seq), Some(4));
+        assert_eq!(lane.cursor, 4);
+    }
+
+    #[test]
+    fn a_failed_commit_takes_the_held_message_out() {
+        let mut lane = Lane::default();
+        lane.refilled(Vec::new(), true, 0);
+        let placement = lane.committing(queued(9, 0));
+        lane.committed(9, placement, false);
+        assert!(lane.window.is_empty());
+    }
+
+    #[test]
+    fn a_lane_behind_the_store_leaves_new_messages_to_its_next_read() {
+        let mut lane = Lane::default();
+        // Never read: not caught up.
+        assert_eq!(lane.committing(queued(1, 0)), Placement::Unread);
+        lane.refilled(Vec::new(), true, 0);
+        // Caught up, but message 1 is still on its way: 2 must not pass it.
+        assert_eq!(lane.committing(queued(2, 0)), Placement::Unread);
+        lane.committed(1, Placement::Unread, true);
+        lane.committed(2, Placement::Unread, true);
+        assert!(lane.wants_refill());
+        assert_eq!(lane.cursor, 0, "the read finds both after cursor 0");
     }
 
     #[test]

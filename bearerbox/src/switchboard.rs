@@ -198,6 +198,7 @@ fn decode(stored: StoredMessage) -> Option<Queued> {
             tries: stored.tries,
             not_before: stored.not_before,
             accepted_at: stored.accepted_at,
+            durable: true,
         }),
         Ok(other) => {
             log::error!(
@@ -502,15 +503,33 @@ impl Switchboard {
             direction: Direction::ToSmsc,
             lane: lane.clone(),
             accepted_at: now,
-            payload: Msg::Sms(sms).to_bytes(),
+            payload: Msg::Sms(sms.clone()).to_bytes(),
         };
-        match store.insert(vec![message]).wait().await {
+        let (seqs, done) = store.insert_numbered(vec![message]);
+        let seq = seqs.first().copied().unwrap_or_default();
+        let placement = shared
+            .borrow_mut()
+            .lanes
+            .entry(lane.clone())
+            .or_default()
+            .committing(Queued {
+                seq,
+                sms,
+                tries: 0,
+                not_before: 0,
+                accepted_at: now,
+                durable: false,
+            });
+        let committed = done.wait().await;
+        if let Some(lane) = shared.borrow_mut().lanes.get_mut(&lane) {
+            lane.committed(seq, placement, committed.is_ok());
+        }
+        match committed {
             Ok(_) => {
                 let mut board = shared.borrow_mut();
                 board.queued_mt += 1;
                 board.mt_received += 1;
                 let online = board.any_online(&lane);
-                board.lanes.entry(lane).or_default().exhausted = false;
                 board.poke();
                 if online {
                     Acceptance::Accepted
@@ -600,7 +619,7 @@ impl Switchboard {
             .collect();
         let lane = self.lanes.get_mut(name)?;
         let next_due = lane.release_due(now);
-        while let Some(front) = lane.window.front() {
+        while let Some(front) = lane.ready_front() {
             let message_candidates = match &candidates {
                 Some(candidates) => candidates.clone(),
                 // A lane from an older configuration: route each message anew.

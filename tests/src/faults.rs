@@ -206,10 +206,14 @@ impl SmppGateway {
             let lines: Vec<&str> = text.lines().collect();
             lines[lines.len().saturating_sub(60)..].join("\n")
         };
+        // The .out files hold what went to stdout/stderr: a panic, say.
         format!(
-            "--- bearerbox.log (tail) ---\n{}\n--- smsbox.log (tail) ---\n{}",
+            "--- bearerbox.log (tail) ---\n{}\n--- smsbox.log (tail) ---\n{}\n\
+             --- bearerbox.out (tail) ---\n{}\n--- smsbox.out (tail) ---\n{}",
             tail(self.setup.read("bearerbox.log")),
-            tail(self.setup.read("smsbox.log"))
+            tail(self.setup.read("smsbox.log")),
+            tail(self.setup.read("bearerbox.out")),
+            tail(self.setup.read("smsbox.out"))
         )
     }
 }

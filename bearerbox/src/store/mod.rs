@@ -160,7 +160,7 @@ impl<T> Completion<T> {
 
 /// One change (or ordered read) for the writer thread.
 enum Change {
-    Insert(Vec<NewMessage>),
+    Insert(Vec<(i64, NewMessage)>),
     Delete(Vec<i64>),
     Defer {
         seq: i64,
@@ -177,6 +177,8 @@ enum Change {
         query: ReportQuery,
         /// Taken when the change is applied.
         route: Option<ReportRoute>,
+        /// The `seq` of the report for the boxes, if one is made.
+        seq: i64,
     },
     /// Changes nothing: answered once everything queued before it is on disk.
     Barrier,
@@ -201,6 +203,11 @@ pub struct Store {
     path: PathBuf,
     reader: Arc<Mutex<Connection>>,
     counters: Arc<Counters>,
+    /// The next `seq`. Taken when a change is queued, not when it is
+    /// applied, and held while it is queued: the queue is the commit order,
+    /// so `seq`s grow in commit order and a lane read by cursor never misses
+    /// a message committed after a later one.
+    next_seq: Arc<Mutex<i64>>,
 }
 
 /// Statistics of the writer, for `/metrics` and the benchmarks.
@@ -261,6 +268,16 @@ impl Store {
             path: path.to_owned(),
             source,
         })?;
+        let next_seq = writer
+            .query_row(
+                "SELECT MAX(last) FROM (SELECT MAX(seq) AS last FROM messages
+                 UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'messages')",
+                [],
+                |row| row.get::<_, Option<i64>>(0),
+            )
+            .map_err(|source| sql_error(path, "reading the last seq", source))?
+            .unwrap_or(0)
+            + 1;
         let (ops, incoming) = crossbeam_channel::unbounded();
         let thread_path = path.to_owned();
         let counters = Arc::new(Counters::default());
@@ -277,6 +294,7 @@ impl Store {
             path: path.to_owned(),
             reader: Arc::new(Mutex::new(reader)),
             counters,
+            next_seq: Arc::new(Mutex::new(next_seq)),
         })
     }
 
@@ -296,10 +314,39 @@ impl Store {
     /// Commits messages; the completion yields their `seq`s, in order, once
     /// they are on disk.
     pub fn insert(&self, messages: Vec<NewMessage>) -> Completion<Vec<i64>> {
-        self.request(Change::Insert(messages), |reply| match reply {
-            Reply::Seqs(seqs) => seqs,
-            _ => Vec::new(),
-        })
+        self.insert_numbered(messages).1
+    }
+
+    /// As [`Store::insert`], with the `seq`s the messages will have, known
+    /// at once: a caller can hold a message in memory before its commit.
+    pub fn insert_numbered(&self, messages: Vec<NewMessage>) -> (Vec<i64>, Completion<Vec<i64>>) {
+        let count = messages.len();
+        let (first, done) = self.numbered(
+            count,
+            |first| Change::Insert((first..).zip(messages).collect()),
+            |reply| match reply {
+                Reply::Seqs(seqs) => seqs,
+                _ => Vec::new(),
+            },
+        );
+        ((first..first + count as i64).collect(), done)
+    }
+
+    /// Queues a change that takes `count` new `seq`s from `first` on.
+    fn numbered<T>(
+        &self,
+        count: usize,
+        change: impl FnOnce(i64) -> Change,
+        convert: fn(Reply) -> T,
+    ) -> (i64, Completion<T>) {
+        let mut next = self
+            .next_seq
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let first = *next;
+        *next += count as i64;
+        let done = self.request(change(first), convert);
+        (first, done)
     }
 
     /// Removes messages that were delivered or failed for good.
@@ -339,16 +386,19 @@ impl Store {
         query: ReportQuery,
         route: ReportRoute,
     ) -> Completion<ReportOutcome> {
-        self.request(
-            Change::ResolveReport {
+        let (_, done) = self.numbered(
+            1,
+            |seq| Change::ResolveReport {
                 query,
                 route: Some(route),
+                seq,
             },
             |reply| match reply {
                 Reply::Report(outcome) => outcome,
                 _ => ReportOutcome::Unmatched,
             },
-        )
+        );
+        done
     }
 
     /// Answered once every change queued before it is on disk.
@@ -546,8 +596,9 @@ fn apply(transaction: &rusqlite::Transaction<'_>, change: &mut Change) -> rusqli
     Ok(match change {
         Change::Insert(messages) => {
             let mut seqs = Vec::with_capacity(messages.len());
-            for message in messages.iter() {
-                seqs.push(insert_message(transaction, message)?);
+            for (seq, message) in messages.iter() {
+                insert_message(transaction, *seq, message)?;
+                seqs.push(*seq);
             }
             Reply::Seqs(seqs)
         }
@@ -578,8 +629,8 @@ fn apply(transaction: &rusqlite::Transaction<'_>, change: &mut Change) -> rusqli
             reports::record(transaction, record)?;
             Reply::Done
         }
-        Change::ResolveReport { query, route } => match route.take() {
-            Some(route) => Reply::Report(reports::resolve(transaction, query, route)?),
+        Change::ResolveReport { query, route, seq } => match route.take() {
+            Some(route) => Reply::Report(reports::resolve(transaction, query, route, *seq)?),
             None => Reply::Report(ReportOutcome::Unmatched),
         },
         Change::Barrier => Reply::Done,
@@ -589,19 +640,21 @@ fn apply(transaction: &rusqlite::Transaction<'_>, change: &mut Change) -> rusqli
 /// Commits one message in the transaction; its `seq`.
 fn insert_message(
     transaction: &rusqlite::Transaction<'_>,
+    seq: i64,
     message: &NewMessage,
-) -> rusqlite::Result<i64> {
+) -> rusqlite::Result<()> {
     transaction
         .prepare_cached(
-            "INSERT INTO messages (direction, lane, accepted_at, payload) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO messages (seq, direction, lane, accepted_at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![
+            seq,
             message.direction.code(),
             message.lane,
             message.accepted_at,
             message.payload
         ])?;
-    Ok(transaction.last_insert_rowid())
+    Ok(())
 }
 
 /// rusqlite errors are not `Clone`; every waiter of a failed batch gets the

@@ -115,6 +115,7 @@ pub(super) fn resolve(
     transaction: &Transaction<'_>,
     query: &ReportQuery,
     route: ReportRoute,
+    seq: i64,
 ) -> rusqlite::Result<ReportOutcome> {
     let mut find = transaction
         .prepare_cached("SELECT key, message FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?;
@@ -176,7 +177,7 @@ pub(super) fn resolve(
     let Some(report) = shown.and_then(|event| route(&payload, event)) else {
         return Ok(ReportOutcome::Absorbed);
     };
-    insert_message(transaction, &report)?;
+    insert_message(transaction, seq, &report)?;
     Ok(ReportOutcome::Forwarded { lane: report.lane })
 }
 

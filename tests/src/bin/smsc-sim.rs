@@ -58,6 +58,9 @@ struct Args {
     /// stat: of automatic receipts (DELIVRD, UNDELIV, EXPIRED, REJECTD...).
     #[arg(long, default_value = "DELIVRD")]
     receipt_stat: String,
+    /// Send MO that a closed connection never answered again on the next receiving bind.
+    #[arg(long)]
+    redeliver: bool,
     /// Message ids in upper-case hex.
     #[arg(long)]
     hex_ids: bool,
@@ -145,6 +148,7 @@ fn main() -> anyhow::Result<()> {
             receipts: args.receipts,
             receipt_delay: Duration::from_millis(args.receipt_delay_ms),
             receipt_stat: args.receipt_stat,
+            redeliver: args.redeliver,
             ..Faults::default()
         },
         tls,

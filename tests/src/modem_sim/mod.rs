@@ -178,6 +178,19 @@ impl ModemSim {
         Ok(())
     }
 
+    /// The PDUs of an MO, one per part, to store one by one with
+    /// [`ModemSim::inject_stored_part`] (a network that delivers the parts of a long message
+    /// some time apart).
+    pub fn mo_parts(&self, from: &str, text: &str) -> Vec<Vec<u8>> {
+        self.modem().mo_parts(from, text)
+    }
+
+    /// Stores one PDU from [`ModemSim::mo_parts`] and announces it with `+CMTI`; returns its
+    /// storage index.
+    pub fn inject_stored_part(&self, pdu: &[u8]) -> u32 {
+        self.modem().store_pdu(pdu.to_vec())
+    }
+
     /// Delivers an MO directly with `+CMT` (no storage).
     pub fn inject_direct_mo(&self, from: &str, text: &str) -> Result<(), ModemSimError> {
         self.modem().inject_direct_mo(from, text);

@@ -290,11 +290,23 @@ impl Modem {
 
     pub fn inject_stored_mo(&mut self, from: &str, text: &str) {
         for pdu in self.deliver_pdus(from, text) {
-            let index = self.next_index;
-            self.next_index += 1;
-            self.storage.insert(index, pdu);
-            self.info(&format!("+CMTI: \"SM\",{index}"));
+            self.store_pdu(pdu);
         }
+    }
+
+    /// The SMS-DELIVER PDUs (SCA first) of an MO, one per part, each with the same new
+    /// concatenation reference; nothing is stored or sent.
+    pub fn mo_parts(&mut self, from: &str, text: &str) -> Vec<Vec<u8>> {
+        self.deliver_pdus(from, text)
+    }
+
+    /// Stores one PDU and announces it with `+CMTI`; returns its index.
+    pub fn store_pdu(&mut self, pdu: Vec<u8>) -> u32 {
+        let index = self.next_index;
+        self.next_index += 1;
+        self.storage.insert(index, pdu);
+        self.info(&format!("+CMTI: \"SM\",{index}"));
+        index
     }
 
     pub fn inject_direct_mo(&mut self, from: &str, text: &str) {

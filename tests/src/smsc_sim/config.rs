@@ -87,6 +87,9 @@ pub struct Faults {
     pub receipt_delay: Duration,
     /// `stat:` of automatic receipts: DELIVRD, UNDELIV, EXPIRED, REJECTD...
     pub receipt_stat: String,
+    /// Send again, on the next receiver or transceiver bind, every MO whose connection closed
+    /// before it was answered (as an SMSC does with MO it has no deliver_sm_resp for).
+    pub redeliver: bool,
 }
 
 impl Default for Faults {
@@ -101,6 +104,7 @@ impl Default for Faults {
             receipts: false,
             receipt_delay: Duration::ZERO,
             receipt_stat: "DELIVRD".to_string(),
+            redeliver: false,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! receipt <message-id> [stat] [err]     a receipt for an answered submit
 //! latency <ms> | throttle-every <n|off> | fail-every <n|off> [status]
 //! drop-after <n|off> | stall on|off | receipts on|off | receipt-stat <STAT>
+//! redeliver on|off                      resend unanswered MO on the next bind
 //! garbage <hex>                         raw bytes to every connection
 //! drop                                  cut every connection now
 //! stats                                 counters as JSON
@@ -199,6 +200,11 @@ fn execute(shared: &Shared, line: &str) -> Result<String, String> {
             shared.update_faults(|f| f.receipts = on);
             Ok("OK".into())
         }
+        "redeliver" => {
+            let on = parse_switch(words.next(), "redeliver")?;
+            shared.update_faults(|f| f.redeliver = on);
+            Ok("OK".into())
+        }
         "receipt-stat" => {
             let stat = words.next().ok_or("receipt-stat <STAT>")?.to_string();
             shared.update_faults(|f| f.receipt_stat = stat);
@@ -236,7 +242,7 @@ fn execute(shared: &Shared, line: &str) -> Result<String, String> {
         "quit" => Ok("BYE".into()),
         "help" => Ok(
             "OK mo mo-hex receipt latency throttle-every fail-every drop-after \
-                      stall receipts receipt-stat garbage drop stats shutdown quit"
+                      stall receipts receipt-stat redeliver garbage drop stats shutdown quit"
                 .into(),
         ),
         other => Err(format!("unknown command {other:?}; try help")),

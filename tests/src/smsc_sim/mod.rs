@@ -268,6 +268,12 @@ impl SimHandle {
             .send_mo_with_tlvs(from, to, data_coding, None, text, tlvs)
     }
 
+    /// MO deliver_sm sent and not answered yet, oldest first: the connection and sequence
+    /// number of the last try of each.
+    pub fn unanswered_mo(&self) -> Vec<(u64, u32)> {
+        self.shared.unanswered_mo()
+    }
+
     /// Sends a receipt for the submit that was answered `message_id`.
     pub fn send_receipt(&self, message_id: &str, stat: &str, err: u16) -> Result<(), SimError> {
         self.shared.send_receipt(message_id, stat, err)

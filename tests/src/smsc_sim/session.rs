@@ -190,6 +190,12 @@ impl Session<'_> {
         };
         let submit = Submit::from_command(&command, self.id);
         self.shared.record_in(self.id, &command, submit.as_ref());
+        if matches!(
+            command.id(),
+            CommandId::DeliverSmResp | CommandId::DataSmResp
+        ) {
+            self.shared.mo_answered(self.id, command.sequence_number());
+        }
         if self.closing {
             return;
         }
@@ -311,6 +317,10 @@ impl Session<'_> {
             }
         };
         self.answer(Command::new(CommandStatus::EsmeRok, seq, pdu));
+        if kind.can_receive() {
+            // After the bind_resp: the same due time, queued later.
+            self.shared.redeliver(self.id, self.due());
+        }
     }
 
     fn on_submit(&mut self, command: &Command, submit: Submit, stalled: bool) {

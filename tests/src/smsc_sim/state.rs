@@ -80,6 +80,19 @@ impl PartialEq for Outgoing {
 
 impl Eq for Outgoing {}
 
+/// An MO sent and not answered yet: what to build it from again, and where it went last.
+#[derive(Debug, Clone)]
+pub(crate) struct UnansweredMo {
+    pub connection: u64,
+    pub sequence_number: u32,
+    pub from: Address,
+    pub to: Address,
+    pub data_coding: u8,
+    pub udh: Option<Vec<u8>>,
+    pub text: Vec<u8>,
+    pub tlvs: Vec<(u16, Vec<u8>)>,
+}
+
 /// Counters of one connection, in [`Stats`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionStats {
@@ -155,6 +168,8 @@ pub(crate) struct State {
     pub last_submit: Option<Instant>,
     /// Problems seen on the wire (garbage, undecodable bodies).
     pub errors: Vec<String>,
+    /// MO deliver_sm with no response yet, oldest first.
+    pub unanswered_mo: Vec<UnansweredMo>,
 }
 
 pub(crate) struct Shared {
@@ -455,8 +470,87 @@ impl Shared {
     ) -> Result<u64, SimError> {
         let (id, outbox, seq) = self.receiver(None).ok_or(SimError::NoReceiver)?;
         let command = receipt::mo_pdu_with_tlvs(from, to, data_coding, udh, text, tlvs, seq)?;
+        self.state().unanswered_mo.push(UnansweredMo {
+            connection: id,
+            sequence_number: seq,
+            from: from.clone(),
+            to: to.clone(),
+            data_coding,
+            udh: udh.map(<[u8]>::to_vec),
+            text: text.to_vec(),
+            tlvs: tlvs.to_vec(),
+        });
         self.queue_pdu(&outbox, id, Instant::now(), OutKind::Pdu, &command);
         Ok(id)
+    }
+
+    /// A deliver_sm_resp (or data_sm_resp) came: that MO is answered, whatever the status.
+    pub fn mo_answered(&self, connection: u64, sequence_number: u32) {
+        self.state()
+            .unanswered_mo
+            .retain(|mo| (mo.connection, mo.sequence_number) != (connection, sequence_number));
+    }
+
+    /// MO sent and not answered yet, oldest first: (connection, sequence number) of the last
+    /// try of each.
+    pub fn unanswered_mo(&self) -> Vec<(u64, u32)> {
+        self.state()
+            .unanswered_mo
+            .iter()
+            .map(|mo| (mo.connection, mo.sequence_number))
+            .collect()
+    }
+
+    /// With [`Faults::redeliver`], sends again on `connection` (just bound to receive) every MO
+    /// whose connection closed without answering it, oldest first, due at `due`.
+    pub fn redeliver(&self, connection: u64, due: Instant) {
+        if !self.faults().redeliver {
+            return;
+        }
+        let lost: Vec<UnansweredMo> = {
+            let state = self.state();
+            let open: Vec<u64> = state
+                .conns
+                .iter()
+                .filter(|c| c.open())
+                .map(|c| c.id)
+                .collect();
+            state
+                .unanswered_mo
+                .iter()
+                .filter(|mo| mo.connection != connection && !open.contains(&mo.connection))
+                .cloned()
+                .collect()
+        };
+        for mo in lost {
+            let Some((id, outbox, seq)) = self.receiver(Some(connection)) else {
+                return;
+            };
+            let command = match receipt::mo_pdu_with_tlvs(
+                &mo.from,
+                &mo.to,
+                mo.data_coding,
+                mo.udh.as_deref(),
+                &mo.text,
+                &mo.tlvs,
+                seq,
+            ) {
+                Ok(command) => command,
+                Err(error) => {
+                    self.note_error(format!("connection {id}: cannot redeliver an MO: {error}"));
+                    continue;
+                }
+            };
+            if let Some(entry) =
+                self.state().unanswered_mo.iter_mut().find(|m| {
+                    (m.connection, m.sequence_number) == (mo.connection, mo.sequence_number)
+                })
+            {
+                entry.connection = id;
+                entry.sequence_number = seq;
+            }
+            self.queue_pdu(&outbox, id, due, OutKind::Pdu, &command);
+        }
     }
 
     /// Sends a receipt for the submit answered with `message_id`.

@@ -11,11 +11,19 @@
 //! ```text
 //!  Starting ──init done──▶ Ready ──timeout / fatal answer──▶ (reopen)
 //! ```
+//!
+//! A message read from the modem's storage is deleted (`AT+CMGD`) only after the event that
+//! carries it, and the driver holds every write after such an event until the core has
+//! committed it. A part of a concatenated MO stays in storage, undeleted, until its whole
+//! message (or, after the reassembly timeout, what arrived of it) has gone to the core: a
+//! crash meanwhile leaves the parts on the modem, where `sim-buffering` finds them again.
+//! A part delivered directly (`+CMT`) is acknowledged (`AT+CNMA`) at once: a phase 2+ modem
+//! waits only seconds for that before it refuses the message and turns the indications off.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use box_protocol::encoding::{Offer, Reassembler};
+use box_protocol::encoding::{ConcatRef, Offer, Reassembler, Udh};
 use box_protocol::message::Coding;
 
 use super::config::{AtSettings, ModemDefinition, ModemType};
@@ -138,6 +146,8 @@ enum PduFor {
 }
 
 type Origin = (String, Coding, Option<u8>, u8);
+/// A concatenated message being joined, as the reassembler keys it.
+type GroupKey = (Origin, ConcatRef, u8);
 
 pub struct Session {
     settings: AtSettings,
@@ -153,6 +163,9 @@ pub struct Session {
     errors_in_a_row: u32,
     next_reference: u8,
     reassembler: Reassembler<Origin>,
+    /// The storage indexes of the parts held by the reassembler, per message: deleted from
+    /// the modem once the message has gone to the core.
+    stored_parts: HashMap<GroupKey, Vec<u32>>,
     last_heard: Instant,
     next_poll: Option<Instant>,
 }
@@ -177,6 +190,7 @@ impl Session {
             errors_in_a_row: 0,
             next_reference: 1,
             reassembler: Reassembler::new(REASSEMBLY_TIMEOUT),
+            stored_parts: HashMap::new(),
             last_heard: now,
             next_poll: None,
         };
@@ -387,6 +401,8 @@ impl Session {
                 expired.total,
                 expired.origin.0
             );
+            let key = (expired.origin.clone(), expired.reference, expired.total);
+            let stored = self.stored_parts.remove(&key).unwrap_or_default();
             for part in expired.parts {
                 let (sender, coding, class, pid) = expired.origin.clone();
                 self.deliver_mo(ReceivedPart {
@@ -398,8 +414,22 @@ impl Session {
                     pid,
                 });
             }
+            self.delete_committed(stored);
         }
         self.pump(now);
+    }
+
+    /// Deletes these messages from storage, first thing: they were in events already sent,
+    /// which the driver lets the core commit before it writes another command.
+    fn delete_committed(&mut self, mut indexes: Vec<u32>) {
+        indexes.sort_unstable();
+        indexes.dedup();
+        for index in indexes.into_iter().rev() {
+            self.queue.push_front(Command::new(
+                format!("AT+CMGD={index}"),
+                Kind::Delete(index),
+            ));
+        }
     }
 
     fn idle(&self) -> bool {
@@ -473,7 +503,8 @@ impl Session {
             if let Ok(bytes) = pdu::from_hex(text) {
                 match target {
                     PduFor::Unsolicited => {
-                        self.take_pdu(&bytes, now);
+                        // Nothing stored, nothing to delete.
+                        self.take_pdu(&bytes, now, None);
                         // Phase 2+ modems wait for this; others refuse it harmlessly.
                         self.queue
                             .push_front(Command::new("AT+CNMA", Kind::Housekeeping));
@@ -577,26 +608,22 @@ impl Session {
             }
             Kind::Send => self.finish_part(done.reference, result),
             Kind::Read(index) => {
+                let stored = ok.then_some(index);
+                let mut deletes = Vec::new();
                 for (_, bytes) in &done.pdus {
-                    self.take_pdu(bytes, now);
+                    deletes.extend(self.take_pdu(bytes, now, stored));
                 }
-                if ok {
-                    self.queue.push_front(Command::new(
-                        format!("AT+CMGD={index}"),
-                        Kind::Delete(index),
-                    ));
+                if ok && done.pdus.is_empty() {
+                    deletes.push(index);
                 }
+                self.delete_committed(deletes);
             }
             Kind::List => {
-                for (index, bytes) in done.pdus.iter().rev() {
-                    self.take_pdu(bytes, now);
-                    if let Some(index) = index {
-                        self.queue.push_front(Command::new(
-                            format!("AT+CMGD={index}"),
-                            Kind::Delete(*index),
-                        ));
-                    }
+                let mut deletes = Vec::new();
+                for (index, bytes) in &done.pdus {
+                    deletes.extend(self.take_pdu(bytes, now, *index));
                 }
+                self.delete_committed(deletes);
             }
             Kind::Keepalive if !ok => {
                 self.fail(format!(
@@ -740,14 +767,18 @@ impl Session {
         }
     }
 
-    /// A PDU the modem handed us: an MO part or a status report.
-    fn take_pdu(&mut self, bytes: &[u8], now: Instant) {
+    /// A PDU the modem handed us: an MO part or a status report, read from storage index
+    /// `stored` or delivered directly. Returns the storage indexes that may be deleted once
+    /// the events sent so far are committed: none for a part held for its siblings.
+    fn take_pdu(&mut self, bytes: &[u8], now: Instant, stored: Option<u32>) -> Vec<u32> {
         let smsc_id = self.settings.smsc_id.clone();
+        // An unreadable message would be read again at every poll, for ever.
+        let dropped = stored.into_iter().collect();
         let (sca, tpdu) = match pdu::split_sca(bytes) {
             Ok(split) => split,
             Err(error) => {
                 log::warn!("SMSC {smsc_id}: unreadable PDU dropped: {error}");
-                return;
+                return dropped;
             }
         };
         let smsc_number = sca.map(|a| a.number);
@@ -764,26 +795,52 @@ impl Session {
                         event,
                         text: Some(format!("{text} (TP-ST 0x{:02X})", report.status).into_bytes()),
                     });
+                    dropped
                 }
-                Err(error) => log::warn!("SMSC {smsc_id}: status report dropped: {error}"),
+                Err(error) => {
+                    log::warn!("SMSC {smsc_id}: status report dropped: {error}");
+                    dropped
+                }
             },
             _ => match Deliver::parse(tpdu) {
                 Ok(deliver) => {
                     let part = message::received_part(&deliver);
-                    self.offer_part(part, smsc_number, now);
+                    self.offer_part(part, smsc_number, now, stored)
                 }
-                Err(error) => log::warn!("SMSC {smsc_id}: MO dropped: {error}"),
+                Err(error) => {
+                    log::warn!("SMSC {smsc_id}: MO dropped: {error}");
+                    dropped
+                }
             },
         }
     }
 
-    fn offer_part(&mut self, part: ReceivedPart, smsc_number: Option<String>, now: Instant) {
+    /// Joins an MO part with its siblings; returns the storage indexes its event (if any)
+    /// releases: every stored part of a message that went to the core.
+    fn offer_part(
+        &mut self,
+        part: ReceivedPart,
+        smsc_number: Option<String>,
+        now: Instant,
+        stored: Option<u32>,
+    ) -> Vec<u32> {
         let origin: Origin = (part.sender.clone(), part.coding, part.class, part.pid);
+        let concat = Udh::parse(&part.udh)
+            .ok()
+            .and_then(|header| header.concat().ok().flatten());
         match self
             .reassembler
-            .offer(origin, &part.udh, part.payload.clone(), now)
+            .offer(origin.clone(), &part.udh, part.payload.clone(), now)
         {
             Ok(Offer::Complete(whole)) => {
+                let mut release = whole
+                    .reference
+                    .and_then(|reference| {
+                        self.stored_parts
+                            .remove(&(whole.origin.clone(), reference, whole.total))
+                    })
+                    .unwrap_or_default();
+                release.extend(stored);
                 let (sender, coding, class, pid) = whole.origin;
                 let mut sms = message::mo_sms(
                     ReceivedPart {
@@ -803,14 +860,27 @@ impl Session {
                     sms.udhdata = None;
                 }
                 self.event(LinkEvent::Received(Box::new(sms)));
+                release
             }
-            Ok(_) => {}
+            // Held (or a copy of a part held): it stays in storage with its siblings.
+            Ok(_) => match (concat, stored) {
+                (Some(concat), Some(index)) => {
+                    let key = (origin, concat.reference, concat.total);
+                    let indexes = self.stored_parts.entry(key).or_default();
+                    if !indexes.contains(&index) {
+                        indexes.push(index);
+                    }
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            },
             Err(error) => {
                 log::warn!(
                     "SMSC {}: MO part with a bad header delivered alone: {error}",
                     self.settings.smsc_id
                 );
                 self.deliver_mo(part);
+                stored.into_iter().collect()
             }
         }
     }
@@ -1106,5 +1176,110 @@ mod tests {
             h.modem_says("\r\n+CMS ERROR: 500\r\n");
         }
         assert_eq!(h.last_written(), "AT+CFUN=1\r");
+    }
+
+    /// Part `seq` of `total` (reference 7) of an 8-bit MO from +46709999999, as the modem
+    /// hands it over: SCA, then the SMS-DELIVER, in hex.
+    fn concat_part_hex(seq: u8, total: u8, text: &str) -> String {
+        let deliver = Deliver {
+            more_messages: false,
+            originator: pdu::Address::from_number("+46709999999").expect("a valid number"),
+            pid: 0,
+            dcs: 0x04,
+            timestamp: pdu::Timestamp([0x52, 0x11, 0x52, 0x21, 0x43, 0x00, 0x00]),
+            user_data: pdu::UserData {
+                udh: vec![5, 0, 3, 7, total, seq],
+                body: text.as_bytes().to_vec(),
+            },
+        };
+        let mut whole = pdu::default_sca();
+        whole.extend(deliver.emit().expect("a PDU that fits"));
+        pdu::to_hex(&whole)
+    }
+
+    fn received(h: &Harness) -> Vec<Vec<u8>> {
+        h.events
+            .iter()
+            .filter_map(|e| match e {
+                LinkEvent::Received(sms) => Some(sms.msgdata.clone().unwrap_or_default()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn deletes(h: &Harness) -> Vec<&str> {
+        h.written
+            .iter()
+            .map(|w| w.trim_end())
+            .filter(|w| w.starts_with("AT+CMGD="))
+            .collect()
+    }
+
+    #[test]
+    fn stored_parts_stay_on_the_modem_until_their_message_went_to_the_core() {
+        let mut h = Harness::new(settings());
+        h.start();
+        for (index, seq) in [(1, 2), (2, 1)] {
+            h.modem_says(&format!("\r\n+CMTI: \"SM\",{index}\r\n"));
+            assert_eq!(h.last_written(), format!("AT+CMGR={index}\r"));
+            let hex = concat_part_hex(seq, 3, &format!("part{seq} "));
+            h.modem_says(&format!("\r\n+CMGR: 0,,40\r\n{hex}\r\n\r\nOK\r\n"));
+        }
+        assert!(
+            deletes(&h).is_empty(),
+            "held parts deleted: {:?}",
+            h.written
+        );
+        assert!(received(&h).is_empty());
+        h.modem_says("\r\n+CMTI: \"SM\",3\r\n");
+        let hex = concat_part_hex(3, 3, "part3");
+        h.modem_says(&format!("\r\n+CMGR: 0,,40\r\n{hex}\r\n\r\nOK\r\n"));
+        assert_eq!(received(&h), vec![b"part1 part2 part3".to_vec()]);
+        // Deleted one by one after the event, which the driver lets the core commit first.
+        assert_eq!(deletes(&h), vec!["AT+CMGD=1"]);
+        h.modem_says("\r\nOK\r\n");
+        h.modem_says("\r\nOK\r\n");
+        assert_eq!(deletes(&h), vec!["AT+CMGD=1", "AT+CMGD=2", "AT+CMGD=3"]);
+    }
+
+    #[test]
+    fn a_listed_part_seen_again_is_deleted_once_with_its_message() {
+        let mut s = settings();
+        s.sim_buffering = true;
+        let mut h = Harness::new(s);
+        h.start();
+        let part1 = concat_part_hex(1, 2, "a");
+        for _ in 0..2 {
+            h.session.tick(h.now);
+            h.collect();
+            assert_eq!(h.last_written(), "AT+CMGL=4\r");
+            h.modem_says(&format!("\r\n+CMGL: 4,0,,30\r\n{part1}\r\n\r\nOK\r\n"));
+            h.now += DEFAULT_POLL;
+        }
+        assert!(deletes(&h).is_empty(), "{:?}", h.written);
+        let part2 = concat_part_hex(2, 2, "b");
+        h.session.tick(h.now);
+        h.collect();
+        h.modem_says(&format!(
+            "\r\n+CMGL: 4,0,,30\r\n{part1}\r\n+CMGL: 5,0,,30\r\n{part2}\r\n\r\nOK\r\n"
+        ));
+        assert_eq!(received(&h), vec![b"ab".to_vec()]);
+        h.modem_says("\r\nOK\r\n");
+        assert_eq!(deletes(&h), vec!["AT+CMGD=4", "AT+CMGD=5"]);
+    }
+
+    #[test]
+    fn an_expired_message_deletes_the_parts_it_delivered_alone() {
+        let mut h = Harness::new(settings());
+        h.start();
+        h.modem_says("\r\n+CMTI: \"SM\",9\r\n");
+        let hex = concat_part_hex(1, 2, "lonely");
+        h.modem_says(&format!("\r\n+CMGR: 0,,40\r\n{hex}\r\n\r\nOK\r\n"));
+        assert!(deletes(&h).is_empty());
+        h.now += REASSEMBLY_TIMEOUT;
+        h.session.tick(h.now);
+        h.collect();
+        assert_eq!(received(&h), vec![b"lonely".to_vec()]);
+        assert_eq!(deletes(&h), vec!["AT+CMGD=9"]);
     }
 }

@@ -214,36 +214,87 @@ pub struct MoOptions {
 }
 
 /// A concatenated message being joined: its origin, reference and part count.
-type GroupKey = (MoOrigin, u16, u8);
+type GroupKey = (MoOrigin, ConcatRef, u8);
 
-/// Holds the parts of concatenated MO messages until they are whole.
+/// What the assembler keeps beside the parts of one message being joined.
 #[derive(Debug)]
-pub struct MoAssembler {
+struct Held<H> {
+    /// The meta-data of the first part that had any.
+    meta: Vec<u8>,
+    /// Every PDU that carried a part of it, copies included: none is answered until the
+    /// message is committed, since the SMSC does not send again what it had an answer for.
+    handles: Vec<H>,
+    /// (seq, fingerprint) of each part held, to recognise a copy after the message is whole.
+    parts: Vec<(u8, u64)>,
+    /// When its oldest unanswered PDU came.
+    since: Instant,
+}
+
+/// A message handed over whole (or given up on), remembered for a while so that a copy of one
+/// of its parts, sent again by an SMSC that waited too long for our answer, is recognised.
+#[derive(Debug)]
+struct Done {
+    at: Instant,
+    parts: Vec<(u8, u64)>,
+}
+
+/// What a part (or an expiry) gives the driver: messages for the core and the PDUs to answer
+/// once the core has committed them. `messages` is empty for a copy of a part of a message
+/// handed over earlier: its answer only waits for what came before it.
+#[derive(Debug)]
+pub struct Released<H> {
+    pub messages: Vec<Sms>,
+    pub handles: Vec<H>,
+}
+
+/// Holds the parts of concatenated MO messages until they are whole, with the handle of each
+/// PDU that carried one (`H`: the session's response handle), so that no part is acknowledged
+/// to the SMSC before the message it belongs to is committed. A crash while parts are held
+/// loses nothing: unanswered, they are sent again by the SMSC.
+#[derive(Debug)]
+pub struct MoAssembler<H> {
     parts: Reassembler<MoOrigin>,
-    /// The meta-data of each message being joined: that of the first part that had any.
-    meta: HashMap<GroupKey, Vec<u8>>,
+    held: HashMap<GroupKey, Held<H>>,
+    done: HashMap<GroupKey, Done>,
 }
 
 /// Kannel's default for `sms-combine-concatenated-mo-timeout`.
 pub const DEFAULT_MO_TIMEOUT: Duration = Duration::from_secs(1800);
+/// How long a message handed over is remembered to recognise copies of its parts: longer than
+/// any SMSC waits for a deliver_sm_resp before sending again.
+const REPEAT_WINDOW: Duration = Duration::from_secs(600);
 
-impl MoAssembler {
+/// Names one part by its content, so a copy is told from a new message that reuses the
+/// reference.
+fn fingerprint(udh: &[u8], payload: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    udh.hash(&mut hasher);
+    payload.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl<H> MoAssembler<H> {
     pub fn new(timeout: Duration) -> Self {
         MoAssembler {
             parts: Reassembler::new(timeout),
-            meta: HashMap::new(),
+            held: HashMap::new(),
+            done: HashMap::new(),
         }
     }
 
-    /// Offers a part; returns the whole message once the last part is in (at once for a
-    /// message in one part). A malformed concatenation element is passed on as it came.
+    /// Offers a part carried by the PDU `handle`. `None` while the message misses parts (the
+    /// handle is kept with them); the whole message once the last part is in (at once for a
+    /// message in one part), with every handle it releases. A malformed concatenation element
+    /// is passed on as it came.
     pub fn offer(
         &mut self,
         part: MoPart,
+        handle: H,
         options: &MoOptions,
         now: Instant,
         unix_now: i32,
-    ) -> Option<Sms> {
+    ) -> Option<Released<H>> {
         let MoPart {
             origin,
             udh,
@@ -253,74 +304,161 @@ impl MoAssembler {
         let concat = Udh::parse(&udh)
             .ok()
             .and_then(|header| header.concat().ok().flatten());
-        if let Some(concat) = concat
-            && !meta_data.is_empty()
-        {
-            let key = (origin.clone(), concat.reference.value(), concat.total);
-            self.meta.entry(key).or_insert_with(|| meta_data.clone());
+        let print = fingerprint(&udh, &payload);
+        if let Some(concat) = &concat {
+            let key = (origin.clone(), concat.reference, concat.total);
+            let repeat = !self.held.contains_key(&key)
+                && self
+                    .done
+                    .get(&key)
+                    .is_some_and(|done| done.parts.contains(&(concat.seq, print)));
+            if repeat {
+                // Its message was handed over already: answer once that is committed.
+                return Some(Released {
+                    messages: Vec::new(),
+                    handles: vec![handle],
+                });
+            }
         }
         match self.parts.offer(origin.clone(), &udh, payload.clone(), now) {
             Ok(Offer::Complete(assembled)) => {
-                let meta = match assembled.reference {
-                    Some(reference) => self
-                        .meta
-                        .remove(&(assembled.origin.clone(), reference.value(), assembled.total))
-                        .unwrap_or_default(),
-                    None => meta_data,
+                let (meta, mut handles) = match (assembled.reference, &concat) {
+                    (Some(reference), Some(concat)) => {
+                        let key = (assembled.origin.clone(), reference, assembled.total);
+                        let held = self.held.remove(&key);
+                        let mut parts = held.as_ref().map(|h| h.parts.clone()).unwrap_or_default();
+                        parts.push((concat.seq, print));
+                        self.done.insert(key, Done { at: now, parts });
+                        match held {
+                            Some(held) if !held.meta.is_empty() => (held.meta, held.handles),
+                            Some(held) => (meta_data, held.handles),
+                            None => (meta_data, Vec::new()),
+                        }
+                    }
+                    _ => (meta_data, Vec::new()),
                 };
-                Some(mo_sms(assembled, options, unix_now, meta))
+                handles.push(handle);
+                Some(Released {
+                    messages: vec![mo_sms(assembled, options, unix_now, meta)],
+                    handles,
+                })
             }
-            Ok(Offer::Pending { .. } | Offer::Duplicate) => None,
+            Ok(offer @ (Offer::Pending { .. } | Offer::Duplicate)) => {
+                let Some(concat) = concat else {
+                    // The reassembler holds only concatenated parts; should it ever not, the
+                    // PDU is answered after a commit rather than never.
+                    return Some(Released {
+                        messages: Vec::new(),
+                        handles: vec![handle],
+                    });
+                };
+                let key = (origin, concat.reference, concat.total);
+                let held = self.held.entry(key).or_insert_with(|| Held {
+                    meta: Vec::new(),
+                    handles: Vec::new(),
+                    parts: Vec::new(),
+                    since: now,
+                });
+                if held.handles.is_empty() {
+                    held.since = now;
+                }
+                if held.meta.is_empty() {
+                    held.meta = meta_data;
+                }
+                if matches!(offer, Offer::Pending { .. }) {
+                    held.parts.push((concat.seq, print));
+                }
+                held.handles.push(handle);
+                None
+            }
             Err(error) => {
                 log::warn!(
                     "SMSC {}: MO part from {} with a bad concatenation ({error}); passed on alone",
                     options.smsc_id,
                     String::from_utf8_lossy(&origin.source)
                 );
-                Some(mo_sms(
-                    Assembled {
-                        origin,
+                Some(Released {
+                    messages: vec![mo_sms(
+                        Assembled {
+                            origin,
+                            reference: None,
+                            total: 1,
+                            udh,
+                            payload,
+                        },
+                        options,
+                        unix_now,
+                        meta_data,
+                    )],
+                    handles: vec![handle],
+                })
+            }
+        }
+    }
+
+    /// Messages given up on: each part delivered alone with its UDH, so nothing is lost, and
+    /// the handles of all of them released together once they are committed.
+    pub fn expire(&mut self, now: Instant, options: &MoOptions, unix_now: i32) -> Vec<Released<H>> {
+        self.done
+            .retain(|_, done| now.saturating_duration_since(done.at) < REPEAT_WINDOW);
+        let mut released = Vec::new();
+        for expired in self.parts.expire(now) {
+            let key = (expired.origin.clone(), expired.reference, expired.total);
+            let (meta, handles, parts) = match self.held.remove(&key) {
+                Some(held) => (held.meta, held.handles, held.parts),
+                None => (Vec::new(), Vec::new(), Vec::new()),
+            };
+            self.done.insert(key, Done { at: now, parts });
+            let messages = expired
+                .parts
+                .into_iter()
+                .map(|part| {
+                    let assembled = Assembled {
+                        origin: expired.origin.clone(),
                         reference: None,
                         total: 1,
-                        udh,
-                        payload,
-                    },
-                    options,
-                    unix_now,
-                    meta_data,
-                ))
-            }
+                        udh: part.udh,
+                        payload: part.payload,
+                    };
+                    mo_sms(assembled, options, unix_now, meta.clone())
+                })
+                .collect();
+            released.push(Released { messages, handles });
         }
+        released
     }
 
-    /// Messages given up on, each part delivered alone with its UDH, so nothing is lost.
-    pub fn expire(&mut self, now: Instant, options: &MoOptions, unix_now: i32) -> Vec<Sms> {
-        let mut sms = Vec::new();
-        for expired in self.parts.expire(now) {
-            let meta = self
-                .meta
-                .remove(&(
-                    expired.origin.clone(),
-                    expired.reference.value(),
-                    expired.total,
-                ))
-                .unwrap_or_default();
-            for part in expired.parts {
-                let assembled = Assembled {
-                    origin: expired.origin.clone(),
-                    reference: None,
-                    total: 1,
-                    udh: part.udh,
-                    payload: part.payload,
-                };
-                sms.push(mo_sms(assembled, options, unix_now, meta.clone()));
-            }
-        }
-        sms
-    }
-
+    /// Messages waiting for parts.
     pub fn pending(&self) -> usize {
         self.parts.pending()
+    }
+
+    /// The PDUs held unanswered for `hold` or longer, taken to be answered now although
+    /// their message is not whole: an SMSC that sends one deliver_sm at a time waits for
+    /// the answer before it sends the next part, and would otherwise wait for the
+    /// reassembly timeout. Those parts are then held in memory only, as Kannel holds them.
+    pub fn overdue(&mut self, now: Instant, hold: Duration) -> Vec<H> {
+        self.held
+            .values_mut()
+            .filter(|held| {
+                !held.handles.is_empty() && now.saturating_duration_since(held.since) >= hold
+            })
+            .flat_map(|held| std::mem::take(&mut held.handles))
+            .collect()
+    }
+
+    /// When the oldest PDU held unanswered came.
+    pub fn oldest_unanswered(&self) -> Option<Instant> {
+        self.held
+            .values()
+            .filter(|held| !held.handles.is_empty())
+            .map(|held| held.since)
+            .min()
+    }
+
+    /// PDUs held unanswered with the parts.
+    pub fn unanswered(&self) -> usize {
+        self.held.values().map(|held| held.handles.len()).sum()
     }
 }
 
@@ -406,6 +544,23 @@ mod tests {
         }
     }
 
+    /// The one message a release carries.
+    fn whole(released: Option<Released<u64>>) -> Sms {
+        let mut released = released.expect("a message");
+        assert_eq!(released.messages.len(), 1, "{released:?}");
+        released.messages.remove(0)
+    }
+
+    /// A part `seq` of 3 of reference 9 from 4670.
+    fn concat_part(seq: u8, text: &[u8]) -> MoPart {
+        let mut sm = vec![5, 0, 3, 9, 3, seq];
+        sm.extend_from_slice(text);
+        match from_deliver_sm(&deliver("4670", 0x40, 0, &sm)) {
+            Ok(Inbound::Mo(part)) => part,
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn options() -> MoOptions {
         MoOptions {
             smsc_id: "smpp1".into(),
@@ -456,9 +611,13 @@ mod tests {
         else {
             panic!("not an MO");
         };
-        let sms = MoAssembler::new(DEFAULT_MO_TIMEOUT)
-            .offer(part, &options(), Instant::now(), 0)
-            .unwrap();
+        let sms = whole(MoAssembler::new(DEFAULT_MO_TIMEOUT).offer(
+            part,
+            1,
+            &options(),
+            Instant::now(),
+            0,
+        ));
         assert_eq!(sms.sender.as_deref(), Some(&b"+46709999999"[..]));
         assert_eq!(sms.msgdata.as_deref(), Some("hé€".as_bytes()));
         assert_eq!(sms.coding, Some(Coding::SevenBit));
@@ -479,17 +638,15 @@ mod tests {
         };
         assert!(
             assembler
-                .offer(part(3, b"ghi"), &options(), now, 0)
+                .offer(part(3, b"ghi"), 1, &options(), now, 0)
                 .is_none()
         );
         assert!(
             assembler
-                .offer(part(1, b"abc"), &options(), now, 0)
+                .offer(part(1, b"abc"), 2, &options(), now, 0)
                 .is_none()
         );
-        let sms = assembler
-            .offer(part(2, b"def"), &options(), now, 0)
-            .unwrap();
+        let sms = whole(assembler.offer(part(2, b"def"), 3, &options(), now, 0));
         assert_eq!(sms.msgdata.as_deref(), Some(&b"abcdefghi"[..]));
         assert_eq!(sms.udhdata, None);
         assert_eq!(assembler.pending(), 0);
@@ -511,12 +668,10 @@ mod tests {
         };
         assert!(
             assembler
-                .offer(part(2, b"world"), &options(), now, 0)
+                .offer(part(2, b"world"), 1, &options(), now, 0)
                 .is_none()
         );
-        let sms = assembler
-            .offer(part(1, b"hello "), &options(), now, 0)
-            .unwrap();
+        let sms = whole(assembler.offer(part(1, b"hello "), 2, &options(), now, 0));
         assert_eq!(sms.msgdata.as_deref(), Some(&b"hello world"[..]));
     }
 
@@ -529,7 +684,7 @@ mod tests {
         else {
             panic!("not an MO");
         };
-        assert!(assembler.offer(part, &options(), now, 0).is_none());
+        assert!(assembler.offer(part, 7, &options(), now, 0).is_none());
         assert!(
             assembler
                 .expire(now + Duration::from_secs(5), &options(), 0)
@@ -537,7 +692,12 @@ mod tests {
         );
         let expired = assembler.expire(now + Duration::from_secs(10), &options(), 0);
         assert_eq!(expired.len(), 1);
-        assert_eq!(expired[0].udhdata.as_deref(), Some(&[5, 0, 3, 1, 2, 1][..]));
+        assert_eq!(expired[0].handles, vec![7]);
+        assert_eq!(expired[0].messages.len(), 1);
+        assert_eq!(
+            expired[0].messages[0].udhdata.as_deref(),
+            Some(&[5, 0, 3, 1, 2, 1][..])
+        );
     }
 
     #[test]
@@ -554,9 +714,8 @@ mod tests {
             alt_addr_charset: Some(AddrCharset::Gsm),
             ..options()
         };
-        let sms = MoAssembler::new(DEFAULT_MO_TIMEOUT)
-            .offer(part, &options, Instant::now(), 0)
-            .unwrap();
+        let sms =
+            whole(MoAssembler::new(DEFAULT_MO_TIMEOUT).offer(part, 1, &options, Instant::now(), 0));
         assert_eq!(sms.sender.as_deref(), Some("Sh_€".as_bytes()));
         assert_eq!(sms.receiver.as_deref(), Some("Aè".as_bytes()));
     }
@@ -575,12 +734,14 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         };
-        assert!(assembler.offer(part(2, b""), &options(), now, 0).is_none());
-        let sms = assembler
-            .offer(part(1, b"?smpp?a=1&"), &options(), now, 0)
-            .unwrap();
+        assert!(
+            assembler
+                .offer(part(2, b""), 1, &options(), now, 0)
+                .is_none()
+        );
+        let sms = whole(assembler.offer(part(1, b"?smpp?a=1&"), 2, &options(), now, 0));
         assert_eq!(sms.meta_data.as_deref(), Some(&b"?smpp?a=1&"[..]));
-        assert!(assembler.meta.is_empty());
+        assert!(assembler.held.is_empty());
     }
 
     #[test]
@@ -589,10 +750,152 @@ mod tests {
         else {
             panic!("not an MO");
         };
-        let sms = MoAssembler::new(DEFAULT_MO_TIMEOUT)
-            .offer(part, &options(), Instant::now(), 0)
-            .unwrap();
+        let sms = whole(MoAssembler::new(DEFAULT_MO_TIMEOUT).offer(
+            part,
+            1,
+            &options(),
+            Instant::now(),
+            0,
+        ));
         assert_eq!(sms.coding, Some(Coding::Ucs2));
         assert_eq!(sms.msgdata.as_deref(), Some(&[0x04, 0x1f][..]));
+    }
+
+    #[test]
+    fn held_parts_release_no_handle_until_the_message_is_whole_then_all_of_them() {
+        let now = Instant::now();
+        let mut assembler = MoAssembler::new(DEFAULT_MO_TIMEOUT);
+        assert!(
+            assembler
+                .offer(concat_part(1, b"abc"), 11, &options(), now, 0)
+                .is_none()
+        );
+        assert!(
+            assembler
+                .offer(concat_part(2, b"def"), 12, &options(), now, 0)
+                .is_none()
+        );
+        assert_eq!(assembler.unanswered(), 2);
+        let released = assembler
+            .offer(concat_part(3, b"ghi"), 13, &options(), now, 0)
+            .expect("the message is whole");
+        assert_eq!(released.handles, vec![11, 12, 13]);
+        assert_eq!(released.messages.len(), 1);
+        assert_eq!(
+            released.messages[0].msgdata.as_deref(),
+            Some(&b"abcdefghi"[..])
+        );
+        assert_eq!(assembler.unanswered(), 0);
+    }
+
+    #[test]
+    fn a_part_sent_twice_is_joined_once_and_both_copies_are_answered() {
+        let now = Instant::now();
+        let mut assembler = MoAssembler::new(DEFAULT_MO_TIMEOUT);
+        for (handle, seq) in [(1, 1), (2, 1), (3, 2)] {
+            assert!(
+                assembler
+                    .offer(concat_part(seq, b"xy"), handle, &options(), now, 0)
+                    .is_none()
+            );
+        }
+        let released = assembler
+            .offer(concat_part(3, b"z"), 4, &options(), now, 0)
+            .expect("the message is whole");
+        assert_eq!(released.handles, vec![1, 2, 3, 4]);
+        assert_eq!(released.messages[0].msgdata.as_deref(), Some(&b"xyxyz"[..]));
+    }
+
+    #[test]
+    fn a_copy_of_a_part_of_a_message_handed_over_releases_only_itself() {
+        let now = Instant::now();
+        let mut assembler = MoAssembler::new(DEFAULT_MO_TIMEOUT);
+        for (handle, seq) in [(1, 1), (2, 2)] {
+            assert!(
+                assembler
+                    .offer(concat_part(seq, b"ab"), handle, &options(), now, 0)
+                    .is_none()
+            );
+        }
+        assert!(
+            assembler
+                .offer(concat_part(3, b"c"), 3, &options(), now, 0)
+                .is_some()
+        );
+        // The SMSC waited too long for our answer and sends part 1 again.
+        let repeat = assembler
+            .offer(concat_part(1, b"ab"), 4, &options(), now, 0)
+            .expect("a copy is answered");
+        assert!(repeat.messages.is_empty());
+        assert_eq!(repeat.handles, vec![4]);
+        assert_eq!(assembler.pending(), 0);
+        // A new message reusing the reference, with other text, is held as usual.
+        assert!(
+            assembler
+                .offer(concat_part(1, b"new"), 5, &options(), now, 0)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn parts_held_unanswered_too_long_are_answered_before_their_message_is_whole() {
+        let options = options();
+        let mut assembler = MoAssembler::new(Duration::from_secs(1800));
+        let start = Instant::now();
+        assert!(
+            assembler
+                .offer(concat_part(1, b"one"), 1, &options, start, 0)
+                .is_none()
+        );
+        assert!(
+            assembler
+                .overdue(start + Duration::from_secs(1), Duration::from_secs(5))
+                .is_empty()
+        );
+        assert_eq!(
+            assembler.overdue(start + Duration::from_secs(5), Duration::from_secs(5)),
+            vec![1]
+        );
+        // The part is still held for the message; the next one is answered on its own clock.
+        let later = start + Duration::from_secs(6);
+        assert!(
+            assembler
+                .offer(concat_part(2, b"two"), 2, &options, later, 0)
+                .is_none()
+        );
+        assert!(
+            assembler
+                .overdue(later + Duration::from_secs(1), Duration::from_secs(5))
+                .is_empty()
+        );
+        let whole = assembler
+            .offer(
+                concat_part(3, b"three"),
+                3,
+                &options,
+                later + Duration::from_secs(2),
+                0,
+            )
+            .expect("the message is whole");
+        assert_eq!(whole.handles, vec![2, 3]);
+        assert_eq!(whole.messages.len(), 1);
+    }
+
+    #[test]
+    fn an_expired_message_releases_the_handles_of_every_part_it_held() {
+        let now = Instant::now();
+        let mut assembler = MoAssembler::new(Duration::from_secs(10));
+        for (handle, seq) in [(1, 1), (2, 3), (3, 3)] {
+            assert!(
+                assembler
+                    .offer(concat_part(seq, b"p"), handle, &options(), now, 0)
+                    .is_none()
+            );
+        }
+        let expired = assembler.expire(now + Duration::from_secs(10), &options(), 0);
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].handles, vec![1, 2, 3]);
+        assert_eq!(expired[0].messages.len(), 2, "parts 1 and 3, once each");
+        assert_eq!(assembler.unanswered(), 0);
     }
 }

@@ -9,6 +9,13 @@
 //!  core ◀──Received/Report, Flush ── deliver ──▶ deliver_sm_resp once Flush is answered
 //! ```
 //!
+//! No deliver_sm (or data_sm) is answered before what it carried is committed. A part of a
+//! concatenated MO is held unanswered with its siblings ([`MoAssembler`]); when the message is
+//! whole (or given up on after `mo-timeout`), it goes to the core, and the answer to its Flush
+//! releases the responses of all its parts at once. If bearerbox dies meanwhile, the SMSC never
+//! had an answer for those parts and sends them again; a lost connection drops them from memory
+//! for the same reason.
+//!
 //! Binds: one transceiver on `port` (`transceiver-mode`), else a transmitter on `port` and a
 //! receiver on `receive-port`, each with its own connection and reconnect loop. Only a session
 //! that can submit tells the core it is online, so the router never picks a receive-only link.
@@ -53,6 +60,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often held MO parts are checked for expiry.
 const MO_EXPIRY_CHECK: Duration = Duration::from_secs(30);
+/// How long an MO part waits unanswered for the rest of its message. Parts of one message
+/// come within milliseconds of each other from an SMSC that sends without waiting; one that
+/// waits for each answer would otherwise stall until the reassembly timeout.
+const PART_HOLD: Duration = Duration::from_secs(5);
 /// Read buffer: one large PDU at a time is plenty; the session keeps partial ones.
 const READ_CHUNK: usize = 16 * 1024;
 
@@ -344,10 +355,10 @@ struct Connection<'a> {
     messages: HashMap<i64, Pending>,
     parts: HashMap<SubmitKey, (i64, usize)>,
     next_key: SubmitKey,
-    /// Inbound PDUs whose response waits for the core, in the order their Flush was sent.
-    awaiting_flush: VecDeque<InboundHandle>,
+    /// Inbound PDUs whose responses wait for the core, per Flush, in the order they were sent.
+    awaiting_flush: VecDeque<Vec<InboundHandle>>,
     flushed: (Sender<()>, Receiver<()>),
-    assembler: MoAssembler,
+    assembler: MoAssembler<InboundHandle>,
     mo_options: MoOptions,
     was_bound: bool,
     reference: &'a mut u8,
@@ -410,6 +421,10 @@ impl Connection<'_> {
                 let check = now + MO_EXPIRY_CHECK;
                 deadline = Some(deadline.map_or(check, |d| d.min(check)));
             }
+            if let Some(oldest) = self.assembler.oldest_unanswered() {
+                let check = oldest + PART_HOLD;
+                deadline = Some(deadline.map_or(check, |d| d.min(check)));
+            }
             let take_submissions = self.session.is_bound() && !self.stopping;
             let submissions = self.submissions.filter(|_| take_submissions);
             let reader = &mut self.stream;
@@ -460,13 +475,29 @@ impl Connection<'_> {
                     self.session.unbind(now);
                 }
                 Wake::Flushed => {
-                    if let Some(handle) = self.awaiting_flush.pop_front() {
+                    // Everything these PDUs carried is committed now.
+                    for handle in self.awaiting_flush.pop_front().unwrap_or_default() {
                         self.session.respond(handle, CommandStatus::Ok);
                     }
                 }
                 Wake::Timer => {
                     self.session.handle_timeout(now);
-                    self.expire_mo(now).await;
+                    let overdue = self.assembler.overdue(now, PART_HOLD);
+                    if !overdue.is_empty() {
+                        log::info!(
+                            target: &self.link.target,
+                            "SMSC {}: {} MO part(s) waited {PART_HOLD:?} for the rest of their message; \
+                             answered now, held in memory only (an SMSC that sends one part at a time)",
+                            self.link.smsc_id,
+                            overdue.len()
+                        );
+                    }
+                    for handle in overdue {
+                        self.session.respond(handle, CommandStatus::Ok);
+                    }
+                    if let Some(ended) = self.expire_mo(now).await {
+                        return ended;
+                    }
                 }
             }
         }
@@ -612,6 +643,15 @@ impl Connection<'_> {
             }
             Event::Inbound { handle, pdu } => return self.on_inbound(handle, pdu).await,
             Event::Closed { reason, .. } => {
+                let held = self.assembler.unanswered();
+                if held > 0 {
+                    log::info!(
+                        target: &self.link.target,
+                        "SMSC {}: {held} MO part(s) held for reassembly were never answered; \
+                         the SMSC sends them again",
+                        self.link.smsc_id
+                    );
+                }
                 if self.stopping {
                     return Some(Ended::Shutdown);
                 }
@@ -670,17 +710,25 @@ impl Connection<'_> {
                 }
                 part.meta_data = meta_data::group("smpp", &pairs);
                 let unix_now = crate::clock::unix_now_i32();
-                match self
-                    .assembler
-                    .offer(part, &self.mo_options, Instant::now(), unix_now)
-                {
-                    Some(sms) => LinkEvent::Received(Box::new(sms)),
-                    None => {
-                        // A part held for its siblings: nothing for the core yet.
-                        self.session.respond(handle, CommandStatus::Ok);
-                        return None;
+                return match self.assembler.offer(
+                    part,
+                    handle,
+                    &self.mo_options,
+                    Instant::now(),
+                    unix_now,
+                ) {
+                    Some(released) => {
+                        let events = released
+                            .messages
+                            .into_iter()
+                            .map(|sms| LinkEvent::Received(Box::new(sms)))
+                            .collect();
+                        self.hand_to_core(released.handles, events).await
                     }
-                }
+                    // A part held for its siblings, unanswered: answering now would tell the
+                    // SMSC it is safe while it is only in memory.
+                    None => None,
+                };
             }
             Err(error @ (DeliverError::NoReceiptId | DeliverError::UnknownState { .. })) => {
                 // As Kannel: a receipt we cannot match is still acknowledged, or the SMSC
@@ -704,41 +752,61 @@ impl Connection<'_> {
                 return None;
             }
         };
-        self.hand_to_core(handle, event).await
+        self.hand_to_core(vec![handle], vec![event]).await
     }
 
-    /// Sends an MO or report to the core, and a Flush whose answer releases the response.
-    async fn hand_to_core(&mut self, handle: InboundHandle, event: LinkEvent) -> Option<Ended> {
-        let events = &self.link.events;
-        if events.send(event).await.is_err()
-            || events
-                .send(LinkEvent::Flush(self.flushed.0.clone()))
-                .await
-                .is_err()
+    /// Sends MOs or a report to the core, then a Flush whose answer releases the responses of
+    /// `handles` together. With no events, the Flush only waits for what was sent before (a
+    /// copy of a part of a message handed over already).
+    async fn hand_to_core(
+        &mut self,
+        handles: Vec<InboundHandle>,
+        events: Vec<LinkEvent>,
+    ) -> Option<Ended> {
+        let link = &self.link.events;
+        for event in events {
+            if link.send(event).await.is_err() {
+                return Some(Ended::Shutdown);
+            }
+        }
+        if link
+            .send(LinkEvent::Flush(self.flushed.0.clone()))
+            .await
+            .is_err()
         {
             return Some(Ended::Shutdown);
         }
-        self.awaiting_flush.push_back(handle);
+        self.awaiting_flush.push_back(handles);
         None
     }
 
-    async fn expire_mo(&mut self, now: Instant) {
+    /// Hands over the messages given up on, part by part; `Some` when the core is gone.
+    async fn expire_mo(&mut self, now: Instant) -> Option<Ended> {
         let unix_now = crate::clock::unix_now_i32();
-        for sms in self.assembler.expire(now, &self.mo_options, unix_now) {
+        for released in self.assembler.expire(now, &self.mo_options, unix_now) {
+            let sender = released
+                .messages
+                .first()
+                .and_then(|sms| sms.sender.as_deref())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .unwrap_or_default();
             log::warn!(
                 target: &self.link.target,
-                "SMSC {}: concatenated MO from {} incomplete after {:?}; its parts go on alone",
+                "SMSC {}: concatenated MO from {sender} incomplete after {:?}; its {} part(s) go on alone",
                 self.link.smsc_id,
-                String::from_utf8_lossy(sms.sender.as_deref().unwrap_or_default()),
-                self.link.settings.mo_timeout
+                self.link.settings.mo_timeout,
+                released.messages.len()
             );
-            // The parts were acknowledged when they came; nothing waits for this one.
-            let _ = self
-                .link
-                .events
-                .send(LinkEvent::Received(Box::new(sms)))
-                .await;
+            let events = released
+                .messages
+                .into_iter()
+                .map(|sms| LinkEvent::Received(Box::new(sms)))
+                .collect();
+            if let Some(ended) = self.hand_to_core(released.handles, events).await {
+                return Some(ended);
+            }
         }
+        None
     }
 }
 

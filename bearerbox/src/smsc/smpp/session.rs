@@ -1334,6 +1334,55 @@ mod tests {
     }
 
     #[test]
+    fn held_deliver_sm_are_answered_late_in_any_order_and_leave_the_window_alone() {
+        let mut t = Instant::now();
+        let mut smsc = Smsc::new();
+        smsc.auto_answer = false;
+        let config = SessionConfig {
+            window: 1,
+            ..SessionConfig::default()
+        };
+        let mut session = bound(config, &mut smsc, t);
+        for seq in [41, 42, 43] {
+            session.handle_input(t, &Pdu::new(seq, DeliverSm::default()).to_bytes());
+        }
+        let handles: Vec<InboundHandle> = events(&mut session)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Inbound { handle, .. } => Some(handle),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(handles.len(), 3);
+        // Held answers neither block a submit nor count in its window.
+        session.submit(1, submit_sm("mt"));
+        pump(&mut session, &mut smsc, t);
+        assert_eq!(smsc.submitted_texts(), vec![b"mt".to_vec()]);
+        assert_eq!(session.in_flight(), 1);
+        // Long after (past enquire_link and wait-ack-free timers), in reverse order.
+        let later = t + Duration::from_secs(50);
+        run_until(&mut session, &mut smsc, &mut t, later);
+        assert!(!session.is_closed());
+        for handle in handles.iter().rev() {
+            session.respond(*handle, CommandStatus::Ok);
+        }
+        // Answering twice is harmless: the second is ignored.
+        session.respond(handles[0], CommandStatus::Ok);
+        let mut answered = Vec::new();
+        while let Some(bytes) = session.poll_transmit(t) {
+            let mut rest = bytes.as_slice();
+            while let Ok((pdu, len)) = pdu::decode(rest, pdu::DEFAULT_MAX_COMMAND_LENGTH) {
+                if pdu.command_id() == pdu::CommandId::DeliverSmResp {
+                    answered.push(pdu.sequence_number);
+                }
+                rest = rest.get(len..).unwrap_or_default();
+            }
+        }
+        assert_eq!(answered, vec![43, 42, 41]);
+        assert_eq!(session.in_flight(), 1);
+    }
+
+    #[test]
     fn unbind_waits_for_unbind_resp_and_gives_back_what_was_not_sent() {
         let t0 = Instant::now();
         let mut smsc = Smsc::new();
