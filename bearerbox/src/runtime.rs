@@ -16,7 +16,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use box_protocol::message::{AdminCommand, Msg};
 use smol::channel::{Receiver, Sender};
@@ -33,6 +33,9 @@ use crate::{admin, boxc};
 /// After a failed `accept` (out of file descriptors, say), wait this long
 /// before the next, so that the loop does not spin.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+/// How long a graceful stop waits for answers to what was sent (an SMSC's
+/// submit_sm_resp, a box's ack) before it stops anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The listeners bearerbox serves, bound before the runtime starts.
 #[derive(Debug)]
@@ -726,10 +729,28 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<E
         )
         .await;
         let restarting = supervisor.restart.get();
+        // Kannel's graceful stop: nothing new is sent; what the SMSCs and the
+        // boxes were sent is answered first, so that a restart sends none
+        // of it again. What waits stays in the store.
+        shared.borrow_mut().set_lifecycle(Lifecycle::ShuttingDown);
+        let grace = Instant::now() + SHUTDOWN_GRACE;
+        loop {
+            let unsettled = shared.borrow().unsettled();
+            if unsettled == 0 {
+                break;
+            }
+            if Instant::now() >= grace {
+                log::warn!(
+                    "shutting down with {unsettled} message(s) sent and not answered after \
+                     {SHUTDOWN_GRACE:?}: they stay in the store and are sent again after a start"
+                );
+                break;
+            }
+            Timer::after(Duration::from_millis(20)).await;
+        }
         log::info!("shutting down: telling the boxes, closing listeners and connections");
         {
-            let mut board = shared.borrow_mut();
-            board.set_lifecycle(Lifecycle::ShuttingDown);
+            let board = shared.borrow();
             // Kannel tells its boxes cmd_restart on a restart, so that they
             // come back rather than end.
             let farewell = if restarting {

@@ -564,7 +564,13 @@ impl Switchboard {
                 next_due = Some(next_due.map_or(due, |d: i64| d.min(due)));
             }
         }
-        let box_lane_names: Vec<String> = self.box_lanes.keys().cloned().collect();
+        // Stopping: nothing new goes to the boxes either, so that what they
+        // were sent can be acked before they are told goodbye.
+        let box_lane_names: Vec<String> = if self.lifecycle == Lifecycle::ShuttingDown {
+            Vec::new()
+        } else {
+            self.box_lanes.keys().cloned().collect()
+        };
         for name in box_lane_names {
             self.dispatch_box_lane(&name, now);
         }
@@ -1139,6 +1145,21 @@ impl Switchboard {
             self.box_lanes.entry(lane).or_default().put_back(message);
         }
         self.poke();
+    }
+
+    /// Messages sent and not answered yet: submissions a link has not
+    /// answered or whose removal is not on disk yet, MO and reports a box
+    /// has not acked. A graceful stop waits for them.
+    pub fn unsettled(&self) -> usize {
+        self.links
+            .iter()
+            .map(|link| link.in_flight.len() + link.completing)
+            .sum::<usize>()
+            + self
+                .boxes
+                .iter()
+                .map(|conn| conn.pending.len())
+                .sum::<usize>()
     }
 
     /// Messages in the store per lane direction, for status.
