@@ -201,7 +201,7 @@ def run_once(gateway, scenario, messages, window, perf_dir=None):
         sink = None
         if kind == "mt-dlr":
             sink = subprocess.Popen([str(RELEASE / "loadgen"), "sink", "--port", str(p["sink"]),
-                                     "--expect", str(messages * 2), "--seconds", "180"],
+                                     "--expect", str(messages), "--seconds", "180"],
                                     stdout=subprocess.PIPE, text=True)
             extra = extra + f"&dlr-url=http%3A%2F%2F127.0.0.1%3A{p['sink']}%2Fdlr%3Ftype%3D%25d"
         if kind in ("mt", "mt-dlr"):

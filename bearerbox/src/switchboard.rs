@@ -280,6 +280,9 @@ impl Switchboard {
     /// commits in queue order, so by the time the first of a batch is
     /// answered the others are too.
     pub async fn run_after_commit(shared: &Shared, queue: smol::channel::Receiver<AfterCommit>) {
+        // Links with an MO or report whose commit failed since their last
+        // Flush: that Flush must not let them acknowledge it.
+        let mut failed: std::collections::HashSet<usize> = std::collections::HashSet::new();
         while let Ok(pending) = queue.recv().await {
             match pending {
                 AfterCommit::Released { link, done } => {
@@ -288,9 +291,12 @@ impl Switchboard {
                     }
                     shared.borrow_mut().released(link);
                 }
-                AfterCommit::ToBox { lane, done } => match done.wait().await {
+                AfterCommit::ToBox { lane, link, done } => match done.wait().await {
                     Ok(_) => shared.borrow_mut().box_lane_filled(lane),
-                    Err(error) => log::error!("{error}"),
+                    Err(error) => {
+                        log::error!("{error}");
+                        failed.extend(link);
+                    }
                 },
                 AfterCommit::Report { report, done } => match done.wait().await {
                     Ok(ReportOutcome::Forwarded { lane }) => {
@@ -298,14 +304,16 @@ impl Switchboard {
                     }
                     Ok(ReportOutcome::Absorbed) => {}
                     Ok(ReportOutcome::Unmatched) => shared.borrow_mut().unmatched_report(report),
-                    Err(error) => log::error!("{error}"),
-                },
-                AfterCommit::Flush { done, reply } => {
-                    // On error the link's acknowledgements stay unsent: the SMSC
-                    // sends those messages again.
-                    if done.wait().await.is_ok() {
-                        let _ = reply.try_send(());
+                    Err(error) => {
+                        log::error!("{error}");
+                        failed.insert(report.link);
                     }
+                },
+                AfterCommit::Flush { link, done, reply } => {
+                    // On error the link must not acknowledge: its SMSC sends
+                    // those messages again.
+                    let committed = done.wait().await.is_ok() && !failed.remove(&link);
+                    let _ = reply.try_send(committed);
                 }
             }
         }
@@ -740,18 +748,16 @@ impl Switchboard {
                 ]
                 .iter()
                 .any(|event| event.wanted_by(mask));
-                // An empty id names nothing a receipt could refer to; a part
-                // without one still counts, so that the others cannot end
-                // the message's story without it.
-                if wants_final && foreign_ids.iter().any(|id| !id.is_empty()) {
-                    let keys = foreign_ids
-                        .iter()
-                        .enumerate()
-                        .map(|(part, id)| match id.is_empty() {
-                            false => id_forms.submit_key(id),
-                            true => format!("no-id:{}:{part}", message.seq),
-                        })
-                        .collect();
+                // An empty id names nothing a receipt could refer to: the
+                // message's story is told by the parts that have one (a part
+                // waiting for a report that cannot come would leave it
+                // untold for ever).
+                let keys: Vec<String> = foreign_ids
+                    .iter()
+                    .filter(|id| !id.is_empty())
+                    .map(|id| id_forms.submit_key(id))
+                    .collect();
+                if wants_final && !keys.is_empty() {
                     store
                         .record_dlr(DlrRecord {
                             smsc_id,
@@ -870,7 +876,7 @@ impl Switchboard {
                     }
                 };
                 match reroute {
-                    None => shared.borrow_mut().queue_to_boxes(sms),
+                    None => shared.borrow_mut().queue_to_boxes(sms, Some(index)),
                     Some(hint) => {
                         // Kannel's reroute: the MO goes straight back out as an MT.
                         sms.sms_type = Some(SmsType::MtPush);
@@ -904,7 +910,11 @@ impl Switchboard {
             LinkEvent::Flush(reply) => {
                 let board = shared.borrow();
                 let done = board.store.barrier();
-                board.after_commit(AfterCommit::Flush { done, reply });
+                board.after_commit(AfterCommit::Flush {
+                    link: index,
+                    done,
+                    reply,
+                });
             }
         }
     }
@@ -1006,7 +1016,8 @@ impl Switchboard {
         if !event.wanted_by(mt.dlr_mask) {
             return;
         }
-        self.queue_to_boxes(report_for(mt, event, text.as_bytes().to_vec(), smsc_id));
+        let report = report_for(mt, event, text.as_bytes().to_vec(), smsc_id);
+        self.queue_to_boxes(report, None);
     }
 
     // ---- MO and reports to boxes ---------------------------------------------
@@ -1014,7 +1025,8 @@ impl Switchboard {
     /// Commits an MO or a report for the boxes; its lane is read once the
     /// commit is on disk (a lane marked before would be read too early and
     /// fall asleep with the message unread).
-    pub fn queue_to_boxes(&mut self, sms: Sms) {
+    /// `link`: the link it came from, whose next Flush reports a failed commit.
+    pub fn queue_to_boxes(&mut self, sms: Sms, link: Option<usize>) {
         let lane = box_lane_for(&self.settings.box_routes, &sms);
         let message = NewMessage {
             direction: Direction::ToBox,
@@ -1023,7 +1035,7 @@ impl Switchboard {
             payload: Msg::Sms(sms).to_bytes(),
         };
         let done = self.store.insert(vec![message]);
-        self.after_commit(AfterCommit::ToBox { lane, done });
+        self.after_commit(AfterCommit::ToBox { lane, link, done });
     }
 
     fn dispatch_box_lane(&mut self, name: &str, now: i64) {
@@ -1160,6 +1172,7 @@ impl Switchboard {
                 .iter()
                 .map(|conn| conn.pending.len())
                 .sum::<usize>()
+            + self.parked_reports.len()
     }
 
     /// Messages in the store per lane direction, for status.
@@ -1217,9 +1230,10 @@ pub struct ParkedReport {
 pub enum AfterCommit {
     /// An accepted MT's removal: its link's window slot is free.
     Released { link: usize, done: Completion<()> },
-    /// An MO or report on a box lane.
+    /// An MO or report on a box lane; `link` is the link it came from.
     ToBox {
         lane: String,
+        link: Option<usize>,
         done: Completion<Vec<i64>>,
     },
     /// A delivery report matched (or not) and committed for the boxes.
@@ -1230,8 +1244,9 @@ pub enum AfterCommit {
     /// A link's Flush: everything it sent before is on disk; `reply` lets it
     /// acknowledge those messages to its SMSC.
     Flush {
+        link: usize,
         done: Completion<()>,
-        reply: Sender<()>,
+        reply: Sender<bool>,
     },
 }
 

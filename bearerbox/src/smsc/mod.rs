@@ -69,5 +69,8 @@ pub enum LinkEvent {
     /// Answered once the core has handled every event the link sent before it: an MO or a
     /// report sent earlier is then committed, so the driver may acknowledge it to the SMSC
     /// (SMPP's deliver_sm_resp) without risking its loss.
-    Flush(smol::channel::Sender<()>),
+    /// The answer says whether all of it is on disk: `false` when a commit
+    /// failed (disk full), and the driver must not acknowledge those
+    /// messages.
+    Flush(smol::channel::Sender<bool>),
 }

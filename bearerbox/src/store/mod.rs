@@ -871,6 +871,17 @@ mod tests {
     }
 
     #[test]
+    fn parts_that_share_one_id_are_one_part_for_the_reports() {
+        let (_dir, store) = temp_store();
+        store.record_dlr(record(&["same", "same"])).detach();
+        let outcome =
+            wait(store.resolve_report(report(&["same"], DlrEvent::Delivered), to_boxes()));
+        assert_eq!(outcome, forwarded());
+        assert_eq!(shown(&store), vec![1]);
+        assert_eq!(store_waiting(&store), 0);
+    }
+
+    #[test]
     fn an_event_the_user_did_not_ask_for_is_absorbed_and_still_ends_the_record() {
         let (_dir, store) = temp_store();
         store.record_dlr(record(&["x"])).detach();

@@ -77,9 +77,17 @@ pub enum ReportOutcome {
 }
 
 pub(super) fn record(transaction: &Transaction<'_>, record: &DlrRecord) -> rusqlite::Result<()> {
+    // An SMSC that gives every part the same id sends one report for them
+    // all: the message has as many parts as distinct ids.
+    let mut keys: Vec<&String> = Vec::with_capacity(record.keys.len());
+    for key in &record.keys {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
     // An SMSC that reuses an id ends the wait of the part that had it: the
     // old part can no longer be told apart from the new one.
-    for key in &record.keys {
+    for key in &keys {
         let old: Option<i64> = transaction
             .prepare_cached("SELECT message FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?
             .query_row(params![record.smsc_id, key], |row| row.get(0))
@@ -98,14 +106,14 @@ pub(super) fn record(transaction: &Transaction<'_>, record: &DlrRecord) -> rusql
         .execute(params![
             record.smsc_id,
             record.created_at,
-            record.keys.len() as i64,
+            keys.len() as i64,
             record.payload
         ])?;
     let message = transaction.last_insert_rowid();
     let mut insert = transaction.prepare_cached(
         "INSERT OR REPLACE INTO dlr_parts (smsc_id, key, message) VALUES (?1, ?2, ?3)",
     )?;
-    for key in &record.keys {
+    for key in &keys {
         insert.execute(params![record.smsc_id, key, message])?;
     }
     Ok(())

@@ -203,7 +203,14 @@ fn wait_for_commit(events: &Sender<LinkEvent>) -> Option<End> {
     let until = Instant::now() + COMMIT_WAIT;
     while Instant::now() < until {
         match committed.try_recv() {
-            Ok(()) => return None,
+            Ok(true) => return None,
+            // Not on disk (disk full): the message stays on the modem; reading
+            // it again after a reopen is the retry.
+            Ok(false) => {
+                return Some(End::Reopen(
+                    "the core could not commit a received message; it stays on the modem".into(),
+                ));
+            }
             Err(TryRecvError::Closed) => return Some(End::Shutdown),
             Err(TryRecvError::Empty) => thread::sleep(Duration::from_millis(2)),
         }

@@ -173,7 +173,7 @@ async fn committed(events: &Sender<LinkEvent>, event: LinkEvent) -> bool {
     if events.send(event).await.is_err() || events.send(LinkEvent::Flush(done)).await.is_err() {
         return false;
     }
-    future::or(async { handled.recv().await.is_ok() }, async {
+    future::or(async { handled.recv().await.unwrap_or(false) }, async {
         Timer::after(COMMIT_TIMEOUT).await;
         false
     })

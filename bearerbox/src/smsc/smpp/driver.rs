@@ -357,7 +357,7 @@ struct Connection<'a> {
     next_key: SubmitKey,
     /// Inbound PDUs whose responses wait for the core, per Flush, in the order they were sent.
     awaiting_flush: VecDeque<Vec<InboundHandle>>,
-    flushed: (Sender<()>, Receiver<()>),
+    flushed: (Sender<bool>, Receiver<bool>),
     assembler: MoAssembler<InboundHandle>,
     mo_options: MoOptions,
     was_bound: bool,
@@ -370,7 +370,8 @@ struct Connection<'a> {
 enum Wake {
     Read(io::Result<usize>),
     Submission(Option<Box<Submission>>),
-    Flushed,
+    /// A Flush answered: whether what it covers is on disk.
+    Flushed(bool),
     Timer,
 }
 
@@ -439,7 +440,7 @@ impl Connection<'_> {
                 future::or(
                     async {
                         match flushed.recv().await {
-                            Ok(()) => Wake::Flushed,
+                            Ok(committed) => Wake::Flushed(committed),
                             Err(_) => future::pending().await,
                         }
                     },
@@ -474,10 +475,16 @@ impl Connection<'_> {
                     self.stopping = true;
                     self.session.unbind(now);
                 }
-                Wake::Flushed => {
-                    // Everything these PDUs carried is committed now.
+                Wake::Flushed(committed) => {
+                    // Committed: everything these PDUs carried is on disk. Not: the SMSC
+                    // is told to try again later, and does.
+                    let status = if committed {
+                        CommandStatus::Ok
+                    } else {
+                        CommandStatus::ReceiverTemporaryAppError
+                    };
                     for handle in self.awaiting_flush.pop_front().unwrap_or_default() {
-                        self.session.respond(handle, CommandStatus::Ok);
+                        self.session.respond(handle, status);
                     }
                 }
                 Wake::Timer => {
