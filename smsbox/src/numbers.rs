@@ -285,31 +285,28 @@ impl NumberFilter {
     }
 
     /// Whether `number` passes every configured rule.
+    ///
+    /// Allowed and denied prefixes (and, apart, their regexes) are a pair, as
+    /// Kannel's `check_allowed_translation` reads them: alone, an allowed
+    /// list must match and a denied list must not; together, the allowed
+    /// list wins, and a number is refused only when it matches the denied
+    /// list and not the allowed one (so a number in neither passes).
     pub fn allows(&self, number: &str) -> bool {
-        if self
-            .denied_prefixes
-            .iter()
-            .any(|p| number.starts_with(p.as_str()))
-        {
-            return false;
-        }
-        if self
-            .denied_regex
+        let allowed = self
+            .allowed_prefixes
             .as_ref()
-            .is_some_and(|r| r.is_match(number))
-        {
+            .map(|list| list.iter().any(|p| number.starts_with(p.as_str())));
+        let denied = (!self.denied_prefixes.is_empty()).then(|| {
+            self.denied_prefixes
+                .iter()
+                .any(|p| number.starts_with(p.as_str()))
+        });
+        if !pair_allows(allowed, denied) {
             return false;
         }
-        if let Some(allowed) = &self.allowed_prefixes
-            && !allowed.iter().any(|p| number.starts_with(p.as_str()))
-        {
-            return false;
-        }
-        if self
-            .allowed_regex
-            .as_ref()
-            .is_some_and(|r| !r.is_match(number))
-        {
+        let allowed = self.allowed_regex.as_ref().map(|r| r.is_match(number));
+        let denied = self.denied_regex.as_ref().map(|r| r.is_match(number));
+        if !pair_allows(allowed, denied) {
             return false;
         }
         if self.black_list.as_ref().is_some_and(|l| l.contains(number))
@@ -335,9 +332,31 @@ impl NumberFilter {
     }
 }
 
+/// One allowed/denied pair: `Some(matched)` for each side configured.
+fn pair_allows(allowed: Option<bool>, denied: Option<bool>) -> bool {
+    match (allowed, denied) {
+        (Some(allowed), None) => allowed,
+        (None, Some(denied)) => !denied,
+        (Some(allowed), Some(denied)) => allowed || !denied,
+        (None, None) => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_and_denied_prefixes_pair_up_as_in_kannel() {
+        // allowed alone, denied alone, both (allowed wins; in neither passes).
+        assert!(pair_allows(Some(true), None));
+        assert!(!pair_allows(Some(false), None));
+        assert!(!pair_allows(None, Some(true)));
+        assert!(pair_allows(None, Some(false)));
+        assert!(pair_allows(Some(true), Some(true)));
+        assert!(!pair_allows(Some(false), Some(true)));
+        assert!(pair_allows(Some(false), Some(false)));
+    }
 
     #[test]
     fn a_list_is_parsed_line_by_line_as_kannels_numhash() {

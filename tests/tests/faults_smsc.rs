@@ -7,9 +7,8 @@
 //! previous one's 202, so its messages are committed in its order and one
 //! lane (one route) holds them in that order. On each SMPP connection their
 //! first arrivals must keep it (a resend of a message already seen on the
-//! connection, after ESME_RTHROTTLED, is not an arrival). Where a session is
-//! lost and its messages go back to the lane, bearerbox breaks that order
-//! today: those order tests are ignored as bugs until it keeps it.
+//! connection, after ESME_RTHROTTLED, is not an arrival), also where a session
+//! is lost and its messages go back to the lane.
 
 use std::thread;
 use std::time::{Duration, Instant};

@@ -252,14 +252,23 @@ fn smsbox_user_rules_apply_faked_sender_header_footer_and_prefixes() -> TestResu
         "username=picky&password=secret&from=777&to=4670000010+4699000000+3312345+4670000666&text=body",
     )?;
     assert_answer(&answer, 202, "0: Accepted for delivery");
+    // Kannel's pair: with both lists, allowed-prefix 46 wins over
+    // denied-prefix 4699, and 33 (in neither) passes; the black-list-regex
+    // refuses 4670000666.
+    let mut lines = rig.mt_lines(4, QUIET)?;
+    lines.sort();
     assert_eq!(
-        rig.mt_lines(2, QUIET)?,
-        ["FAKED 4670000010 text [H]body[F]"],
-        "only the allowed receiver gets it"
+        lines,
+        [
+            "FAKED 3312345 text [H]body[F]",
+            "FAKED 4670000010 text [H]body[F]",
+            "FAKED 4699000000 text [H]body[F]",
+        ],
+        "every receiver but the black-listed one gets it"
     );
     let answer = send(
         &rig,
-        "username=picky&password=secret&to=4699000000&text=body",
+        "username=picky&password=secret&to=4670000666&text=body",
     )?;
     assert_answer(
         &answer,
