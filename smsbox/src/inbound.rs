@@ -1,6 +1,9 @@
 //! Messages bearerbox hands this box: MO to sms-services, delivery
 //! reports to refunds and dlr-url callbacks. Each is acked with its own id
-//! right after it is dispatched, as Kannel's smsbox does.
+//! once it has been handled (the service called, the callback made), not on
+//! arrival as Kannel's smsbox acks: until the ack, bearerbox keeps it in its
+//! store, so a killed smsbox loses none, and bearerbox's window per box
+//! (`smsbox-max-pending`) bounds what this box holds in memory.
 //!
 //! Reports travel in lanes chosen by their dlr-url (which carries the MT's
 //! id when tracked), each lane one at a time: the reports of one message
@@ -34,7 +37,12 @@ pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inboun
         executor
             .spawn(async move {
                 while let Ok(report) = receiver.recv().await {
+                    let handled = Sms {
+                        time: report.time,
+                        ..Sms::undefined(report.id)
+                    };
                     report_arrived(&app, report).await;
+                    app.link.ack(&handled, AckStatus::Success);
                 }
             })
             .detach();
@@ -48,7 +56,6 @@ pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inboun
             app.link.ack(&sms, AckStatus::Failed);
             continue;
         }
-        app.link.ack(&sms, AckStatus::Success);
         if sms.sms_type == Some(SmsType::ReportMo) {
             let mut hasher = DefaultHasher::new();
             sms.dlr_url.hash(&mut hasher);
@@ -57,7 +64,14 @@ pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inboun
         } else {
             let app = app.clone();
             executor
-                .spawn(async move { mo_arrived(&app, sms).await })
+                .spawn(async move {
+                    let handled = Sms {
+                        time: sms.time,
+                        ..Sms::undefined(sms.id)
+                    };
+                    mo_arrived(&app, sms).await;
+                    app.link.ack(&handled, AckStatus::Success);
+                })
                 .detach();
         }
     }

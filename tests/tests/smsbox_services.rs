@@ -313,3 +313,37 @@ fn smsbox_a_long_reply_goes_as_at_most_max_messages_separate_messages() -> TestR
     );
     Ok(())
 }
+
+/// An MO is acked to bearerbox only once its service was called: smsbox
+/// killed while the call is in progress loses nothing, bearerbox hands the
+/// MO to the smsbox started after it. (Kannel's smsbox acks on arrival and
+/// loses it.)
+#[test]
+fn smsbox_killed_during_a_service_call_loses_no_mo() -> TestResult {
+    let recorder = Recorder::start()?;
+    recorder.set_delay(Duration::from_secs(3));
+    let url = recorder.url("/slow?text=%a");
+    let mut rig = rig_on(
+        Bearer::Ours,
+        ConfText::new().group(
+            "sms-service",
+            &[
+                ("keyword", "default"),
+                ("get-url", &url),
+                ("max-messages", "0"),
+            ],
+        ),
+    )?;
+    rig.send_mo("4670000001", "5555", "keep me")?;
+    // The call has started: smsbox is waiting for the slow answer.
+    recorder.wait_for(1, WAIT)?;
+    if let Some(smsbox) = rig.smsbox.as_ref() {
+        smsbox.signal(nix::sys::signal::Signal::SIGKILL)?;
+    }
+    rig.smsbox = None;
+    recorder.set_delay(Duration::ZERO);
+    rig.start_smsbox()?;
+    let calls = recorder.wait_for(2, WAIT)?;
+    assert_eq!(calls[1].query("text").as_deref(), Some("keep me"));
+    Ok(())
+}
