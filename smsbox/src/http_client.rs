@@ -352,18 +352,8 @@ impl HttpClient {
                     port,
                     error,
                 })?;
-        let handshake_failed = |error| HttpError::Http(format!("{host}:{port}"), error);
-        let sender = match scheme {
-            Scheme::Http => {
-                let (sender, connection) = http1::handshake(FuturesIo::new(stream))
-                    .await
-                    .map_err(handshake_failed)?;
-                smol::spawn(async move {
-                    let _ = connection.await;
-                })
-                .detach();
-                sender
-            }
+        match scheme {
+            Scheme::Http => start_http1(stream, host, port).await,
             Scheme::Https => {
                 let tls_failed = |error| HttpError::Tls {
                     host: host.to_string(),
@@ -377,17 +367,9 @@ impl HttpClient {
                     ))
                 })?;
                 let stream = self.tls.connect(name, stream).await.map_err(tls_failed)?;
-                let (sender, connection) = http1::handshake(FuturesIo::new(stream))
-                    .await
-                    .map_err(handshake_failed)?;
-                smol::spawn(async move {
-                    let _ = connection.await;
-                })
-                .detach();
-                sender
+                start_http1(stream, host, port).await
             }
-        };
-        Ok(sender)
+        }
     }
 
     async fn once(&self, request: &Outgoing) -> Result<Reply, HttpError> {
@@ -437,6 +419,25 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// HTTP/1.1 over `stream`, its connection driven in the background.
+async fn start_http1<S>(
+    stream: S,
+    host: &str,
+    port: u16,
+) -> Result<SendRequest<Full<Bytes>>, HttpError>
+where
+    S: futures_lite::AsyncRead + futures_lite::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = http1::handshake(FuturesIo::new(stream))
+        .await
+        .map_err(|error| HttpError::Http(format!("{host}:{port}"), error))?;
+    smol::spawn(async move {
+        let _ = connection.await;
+    })
+    .detach();
+    Ok(sender)
 }
 
 #[cfg(test)]
