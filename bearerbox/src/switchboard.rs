@@ -893,6 +893,7 @@ impl Switchboard {
                 foreign_id,
                 event,
                 text,
+                meta_data,
             } => {
                 let mut board = shared.borrow_mut();
                 board.reports_received += 1;
@@ -902,6 +903,7 @@ impl Switchboard {
                     foreign_id,
                     event,
                     text,
+                    meta_data,
                     attempt: 0,
                 });
             }
@@ -949,6 +951,7 @@ impl Switchboard {
         };
         let routes = self.settings.box_routes.clone();
         let (foreign_id, receipt) = (report.foreign_id.clone(), report.text.clone());
+        let receipt_meta = report.meta_data.clone();
         let done = self.store.resolve_report(
             query,
             Box::new(move |payload, shown| {
@@ -961,6 +964,9 @@ impl Switchboard {
                 let text = receipt.unwrap_or_default();
                 let mut sms = report_for(&mt, shown, text, Some(&smsc_id));
                 sms.foreign_id = Some(foreign_id.into_bytes());
+                if let (Some(meta), Some(extra)) = (sms.meta_data.as_mut(), receipt_meta) {
+                    meta.extend_from_slice(&extra);
+                }
                 Some(NewMessage {
                     direction: Direction::ToBox,
                     lane: box_lane_for(&routes, &sms),
@@ -1222,6 +1228,8 @@ pub struct ParkedReport {
     foreign_id: String,
     event: DlrEvent,
     text: Option<Vec<u8>>,
+    /// The receipt's own meta-data, added to the report's.
+    meta_data: Option<Vec<u8>>,
     /// Attempts made before this one.
     attempt: usize,
 }

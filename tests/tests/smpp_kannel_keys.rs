@@ -364,3 +364,146 @@ fn a_links_log_file_takes_its_lines_and_pdu_dumps_and_the_main_log_does_not() ->
     assert!(!main.contains("SMPP[smpp1]"), "{main}");
     Ok(())
 }
+
+/// Sends an MT asking for every report through the box client and returns the SMSC's id for it.
+fn mt_wanting_reports(rig: &mut Rig) -> Result<String, Box<dyn std::error::Error>> {
+    let boxc = rig.boxc.as_mut().ok_or("no box client")?;
+    let mut message = mt("12345", "+46701234567", "report me");
+    message.dlr_mask = Some(31);
+    message.dlr_url = Some(b"http://127.0.0.1/dlr".to_vec());
+    boxc.send(&Msg::Sms(message))?;
+    let submit = rig.one_submit()?;
+    Ok(submit.message_id.ok_or("the submit has no id")?)
+}
+
+/// The next report the box client gets, other reports (the SMSC's ack) skipped.
+fn next_final_report(rig: &mut Rig) -> Result<Sms, Box<dyn std::error::Error>> {
+    loop {
+        let sms = rig.next_sms()?;
+        if sms.dlr_mask == Some(2) || sms.dlr_mask == Some(1) {
+            return Ok(sms);
+        }
+    }
+}
+
+#[test]
+fn a_receipts_network_error_code_and_configured_tlvs_become_the_reports_meta_data() -> TestResult {
+    let mut rig = rig(SimConfig::default(), &[], &[], TLV_GROUPS, Front::BoxClient)?;
+    let id = mt_wanting_reports(&mut rig)?;
+    rig.sim.send_receipt_with_tlvs(
+        &id,
+        "UNDELIV",
+        34,
+        &[
+            (0x0423, vec![1, 0x01, 0x2c]),
+            (0x1999, b"not configured".to_vec()),
+            (0x1601, b"rcpt x".to_vec()),
+        ],
+    )?;
+    let report = next_final_report(&mut rig)?;
+    assert_eq!(report.dlr_mask, Some(2));
+    let meta =
+        String::from_utf8_lossy(report.meta_data.as_deref().unwrap_or_default()).into_owned();
+    // The MT's report keeps Kannel's ?orig_msg?; the receipt adds its own ?smpp? pairs.
+    assert!(meta.contains("?orig_msg?dlr_mask=31&"), "{meta}");
+    assert!(
+        meta.ends_with("?smpp?dlr_err=%01%01%2C&my_tlv=rcpt+x&"),
+        "{meta}\n{}",
+        rig.log()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_receipt_without_network_error_code_reports_the_err_of_its_text_as_a_gsm_error() -> TestResult {
+    let mut rig = rig(SimConfig::default(), &[], &[], "", Front::BoxClient)?;
+    let id = mt_wanting_reports(&mut rig)?;
+    rig.sim.send_receipt(&id, "UNDELIV", 34)?;
+    let report = next_final_report(&mut rig)?;
+    let meta =
+        String::from_utf8_lossy(report.meta_data.as_deref().unwrap_or_default()).into_owned();
+    assert!(meta.ends_with("?smpp?dlr_err=%03%00%22&"), "{meta}");
+    Ok(())
+}
+
+/// The command_status of every deliver_sm_resp bearerbox sent, in order, once `count` came.
+fn deliver_sm_resp_statuses(rig: &Rig, count: usize) -> Vec<u32> {
+    let statuses = || -> Vec<u32> {
+        rig.sim
+            .pdus()
+            .iter()
+            .filter(|p| p.command_id == 0x8000_0005)
+            .map(|p| p.status)
+            .collect()
+    };
+    let deadline = Instant::now() + WAIT;
+    while statuses().len() < count && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    statuses()
+}
+
+#[test]
+fn an_mo_from_an_alphanumeric_sender_over_eleven_characters_is_refused_as_kannel_does() -> TestResult
+{
+    let mut rig = rig(SimConfig::default(), &[], &[], "", Front::BoxClient)?;
+    rig.sim.send_mo_to(
+        &Address::new(5, 0, "TwelveChars!"),
+        &Address::new(2, 1, "12345"),
+        b"refused",
+        0,
+        None,
+    )?;
+    rig.sim.send_mo_to(
+        &Address::new(5, 0, "ElevenChars"),
+        &Address::new(2, 1, "12345"),
+        b"taken",
+        0,
+        None,
+    )?;
+    let mo = rig.next_sms()?;
+    assert_eq!(mo.sender.as_deref(), Some(&b"ElevenChars"[..]));
+    assert_eq!(mo.msgdata.as_deref(), Some(&b"taken"[..]));
+    // ESME_RINVSRCADR for the first, ESME_ROK for the second.
+    assert_eq!(deliver_sm_resp_statuses(&rig, 2), vec![0x0A, 0]);
+    assert!(
+        rig.log()
+            .contains("alphanumeric address \"TwelveChars!\" is 12 octets long"),
+        "{}",
+        rig.log()
+    );
+    Ok(())
+}
+
+#[test]
+fn international_mo_addresses_get_a_plus_before_the_links_unified_prefix_reads_them() -> TestResult
+{
+    let mut rig = rig(
+        SimConfig::default(),
+        &[("unified-prefix", "0,+46")],
+        &[],
+        "",
+        Front::BoxClient,
+    )?;
+    // A leading 00 goes, the plus comes: the link's unified-prefix then sees +46.
+    rig.sim.send_mo_to(
+        &Address::new(1, 1, "0046709999999"),
+        &Address::new(1, 1, "4631234567"),
+        b"hi",
+        0,
+        None,
+    )?;
+    let mo = rig.next_sms()?;
+    assert_eq!(mo.sender.as_deref(), Some(&b"0709999999"[..]));
+    assert_eq!(mo.receiver.as_deref(), Some(&b"+4631234567"[..]));
+    // Letters in an international number: refused with ESME_RINVSRCADR.
+    rig.sim.send_mo_to(
+        &Address::new(1, 1, "4670ABC9999"),
+        &Address::new(2, 1, "12345"),
+        b"bad",
+        0,
+        None,
+    )?;
+    assert_eq!(deliver_sm_resp_statuses(&rig, 2), vec![0, 0x0A]);
+    Ok(())
+}

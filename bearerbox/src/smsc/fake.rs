@@ -146,6 +146,7 @@ async fn serve(
                     foreign_id,
                     event: DlrEvent::Delivered,
                     text: None,
+                    meta_data: None,
                 })
                 .await;
         }

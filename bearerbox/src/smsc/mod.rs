@@ -65,6 +65,9 @@ pub enum LinkEvent {
         event: DlrEvent,
         /// The receipt text, when the SMSC sent one.
         text: Option<Vec<u8>>,
+        /// Kannel meta-data the receipt carried (SMPP: `?smpp?dlr_err=…&` and its configured
+        /// TLVs), added to the report's; `None` when it carried none.
+        meta_data: Option<Vec<u8>>,
     },
     /// Answered once the core has handled every event the link sent before it: an MO or a
     /// report sent earlier is then committed, so the driver may acknowledge it to the SMSC

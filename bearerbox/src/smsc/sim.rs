@@ -37,6 +37,7 @@ pub async fn run(smsc_id: String, submissions: Receiver<Submission>, events: Sen
                 foreign_id,
                 event: DlrEvent::Delivered,
                 text: Some(text.into_bytes()),
+                meta_data: None,
             };
             if events.send(report).await.is_err() {
                 return;

@@ -279,6 +279,19 @@ impl SimHandle {
         self.shared.send_receipt(message_id, stat, err)
     }
 
+    /// [`SimHandle::send_receipt`] with further TLVs (tag, raw value) after
+    /// `receipted_message_id` and `message_state`: `network_error_code`, vendor TLVs.
+    pub fn send_receipt_with_tlvs(
+        &self,
+        message_id: &str,
+        stat: &str,
+        err: u16,
+        tlvs: &[(u16, Vec<u8>)],
+    ) -> Result<(), SimError> {
+        self.shared
+            .send_receipt_with_tlvs(message_id, stat, err, tlvs)
+    }
+
     /// Writes raw bytes to every open connection; returns how many.
     pub fn inject_garbage(&self, bytes: &[u8]) -> usize {
         self.shared.inject_garbage(bytes)

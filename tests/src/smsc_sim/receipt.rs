@@ -96,6 +96,9 @@ pub struct ReceiptSpec<'a> {
     pub stat: &'a str,
     pub err: u16,
     pub original: &'a [u8],
+    /// Further TLVs after `receipted_message_id` and `message_state`, each `(tag, value)` as
+    /// it goes on the wire (`network_error_code`, vendor TLVs).
+    pub tlvs: &'a [(u16, Vec<u8>)],
 }
 
 pub fn receipt_pdu(spec: &ReceiptSpec<'_>, sequence_number: u32) -> Result<Command, BuildError> {
@@ -126,7 +129,16 @@ pub fn receipt_pdu(spec: &ReceiptSpec<'_>, sequence_number: u32) -> Result<Comma
         ))
         .push_tlv(MessageDeliveryRequestTlvValue::MessageState(
             MessageState::from(message_state(spec.stat)),
-        ))
+        ));
+    let deliver = spec
+        .tlvs
+        .iter()
+        .fold(deliver, |deliver, (tag, value)| {
+            deliver.push_tlv(MessageDeliveryRequestTlvValue::Other {
+                tag: TlvTag::from(*tag),
+                value: AnyOctetString::from_slice(value),
+            })
+        })
         .build();
     Ok(Command::new(
         CommandStatus::EsmeRok,

@@ -555,6 +555,17 @@ impl Shared {
 
     /// Sends a receipt for the submit answered with `message_id`.
     pub fn send_receipt(&self, message_id: &str, stat: &str, err: u16) -> Result<(), SimError> {
+        self.send_receipt_with_tlvs(message_id, stat, err, &[])
+    }
+
+    /// [`Shared::send_receipt`] with further TLVs after the receipt's own.
+    pub fn send_receipt_with_tlvs(
+        &self,
+        message_id: &str,
+        stat: &str,
+        err: u16,
+        tlvs: &[(u16, Vec<u8>)],
+    ) -> Result<(), SimError> {
         let submit = self
             .state()
             .submits
@@ -563,7 +574,7 @@ impl Shared {
             .find(|s| s.message_id.as_deref() == Some(message_id))
             .cloned()
             .ok_or_else(|| SimError::UnknownMessageId(message_id.to_string()))?;
-        self.schedule_receipt(&submit, stat, err, Instant::now())
+        self.queue_receipt(&submit, stat, err, tlvs, Instant::now())
     }
 
     /// Queues a receipt for an answered submit, on the connection it came
@@ -573,6 +584,17 @@ impl Shared {
         submit: &Submit,
         stat: &str,
         err: u16,
+        due: Instant,
+    ) -> Result<(), SimError> {
+        self.queue_receipt(submit, stat, err, &[], due)
+    }
+
+    fn queue_receipt(
+        &self,
+        submit: &Submit,
+        stat: &str,
+        err: u16,
+        tlvs: &[(u16, Vec<u8>)],
         due: Instant,
     ) -> Result<(), SimError> {
         let id = submit
@@ -597,6 +619,7 @@ impl Shared {
             stat,
             err,
             original: submit.text(),
+            tlvs,
         };
         let command = receipt::receipt_pdu(&spec, seq)?;
         self.queue_pdu(&outbox, conn, due, OutKind::Pdu, &command);

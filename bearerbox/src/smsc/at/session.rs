@@ -794,6 +794,7 @@ impl Session {
                         foreign_id: report.reference.to_string(),
                         event,
                         text: Some(format!("{text} (TP-ST 0x{:02X})", report.status).into_bytes()),
+                        meta_data: None,
                     });
                     dropped
                 }

@@ -149,6 +149,7 @@ async fn respond(
                 foreign_id,
                 event,
                 text,
+                meta_data: None,
             }
         }
         Err(refusal) => {

@@ -151,13 +151,58 @@ pub fn destination(text: &str, forced: Option<TonNpi>) -> Result<SmppAddress, Ad
     checked(SmppAddress { ton, npi, address }, "destination address")
 }
 
-/// The MO sender as the boxes see it: an international number gets its `+` back, so that a
-/// reply goes out with the right TON.
-pub fn mo_sender(ton: u8, address: &str) -> String {
-    if ton == TON_INTERNATIONAL && !address.starts_with('+') && !address.is_empty() {
-        format!("+{address}")
-    } else {
-        address.to_owned()
+/// The longest alphanumeric address GSM carries (11 characters, 3GPP TS 23.040).
+pub const MAX_ALPHANUMERIC_LEN: usize = 11;
+
+/// An address of a deliver_sm or data_sm Kannel refuses (`convert_addr_from_pdu`); the MO is
+/// answered with `ESME_RINVSRCADR`, which Kannel sends for the destination too.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MoAddressError {
+    #[error("international address \"{address}\" is not all digits")]
+    NotDigits { address: String },
+    #[error(
+        "alphanumeric address \"{address}\" is {len} octets long; GSM allows at most {MAX_ALPHANUMERIC_LEN}"
+    )]
+    AlphanumericTooLong { address: String, len: usize },
+}
+
+/// An address of a deliver_sm or data_sm checked and written as Kannel 1.4.5 passes it on
+/// (before `alt-addr-charset` and `unified-prefix`): an international number (TON 1) must be
+/// digits, loses a leading `00` and gets a `+`, so that the boxes tell it from a national one
+/// and a reply goes out with the right TON; an alphanumeric one (TON 5) may have at most 11
+/// octets as it came. Shorter than 4 octets an international number is only logged, as Kannel
+/// does (a country code and a short emergency number). An empty address stays empty.
+pub fn mo_checked(ton: u8, bytes: &[u8]) -> Result<Vec<u8>, MoAddressError> {
+    let shown = || String::from_utf8_lossy(bytes).into_owned();
+    match ton {
+        TON_INTERNATIONAL if !bytes.is_empty() => {
+            if bytes.len() < 4 {
+                log::warn!(
+                    "SMPP: international address \"{}\" is shorter than a number usually is",
+                    shown()
+                );
+            } else {
+                let digits = bytes.strip_prefix(b"+").unwrap_or(bytes);
+                if !digits.iter().all(u8::is_ascii_digit) {
+                    return Err(MoAddressError::NotDigits { address: shown() });
+                }
+            }
+            let rest = bytes.strip_prefix(b"00").unwrap_or(bytes);
+            let mut out = Vec::with_capacity(rest.len() + 1);
+            if !rest.starts_with(b"+") {
+                out.push(b'+');
+            }
+            out.extend_from_slice(rest);
+            Ok(out)
+        }
+        TON_ALPHANUMERIC if bytes.len() > MAX_ALPHANUMERIC_LEN => {
+            Err(MoAddressError::AlphanumericTooLong {
+                address: shown(),
+                len: bytes.len(),
+            })
+        }
+        _ => Ok(bytes.to_vec()),
     }
 }
 
@@ -289,9 +334,52 @@ mod tests {
         assert_eq!(mo_address(5, &[0x53, 0x00], Some(AddrCharset::Gsm)), "S@");
     }
 
+    fn checked(ton: u8, address: &str) -> Result<String, MoAddressError> {
+        mo_checked(ton, address.as_bytes()).map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
     #[test]
-    fn an_international_mo_sender_gets_its_plus_back() {
-        assert_eq!(mo_sender(1, "46709999999"), "+46709999999");
-        assert_eq!(mo_sender(2, "0709999999"), "0709999999");
+    fn an_international_mo_address_gets_its_plus_back_and_loses_a_double_zero() {
+        assert_eq!(checked(1, "46709999999").as_deref(), Ok("+46709999999"));
+        assert_eq!(checked(1, "+46709999999").as_deref(), Ok("+46709999999"));
+        assert_eq!(checked(1, "0046709999999").as_deref(), Ok("+46709999999"));
+        assert_eq!(checked(2, "0709999999").as_deref(), Ok("0709999999"));
+        assert_eq!(checked(0, "0046709999999").as_deref(), Ok("0046709999999"));
+    }
+
+    #[test]
+    fn a_short_international_mo_address_is_kept_unchecked_with_a_plus() {
+        assert_eq!(checked(1, "112").as_deref(), Ok("+112"));
+        assert_eq!(checked(1, "ab").as_deref(), Ok("+ab"));
+        assert_eq!(checked(1, "").as_deref(), Ok(""));
+    }
+
+    #[test]
+    fn an_international_mo_address_with_letters_is_refused() {
+        assert_eq!(
+            checked(1, "4670ABC999"),
+            Err(MoAddressError::NotDigits {
+                address: "4670ABC999".into()
+            })
+        );
+        assert!(checked(1, "+46+70999").is_err());
+    }
+
+    #[test]
+    fn an_alphanumeric_mo_address_over_eleven_octets_is_refused() {
+        assert_eq!(checked(5, "ElevenChars").as_deref(), Ok("ElevenChars"));
+        assert_eq!(
+            checked(5, "TwelveChars!"),
+            Err(MoAddressError::AlphanumericTooLong {
+                address: "TwelveChars!".into(),
+                len: 12
+            })
+        );
+        // Counted in octets as they came, before alt-addr-charset reads them.
+        assert!(mo_checked(5, "Bank_€€€€€".as_bytes()).is_err());
+        assert_eq!(
+            checked(2, "123456789012345").as_deref(),
+            Ok("123456789012345")
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! message is whole, so the boxes see one message, as Kannel's `sms-combine-concatenated-mo` does.
 //!
 //! ```text
-//!  deliver_sm ──classify──▶ Report { id, event, text }           ──▶ LinkEvent::Report
+//!  deliver_sm ──classify──▶ Report { id, event, text, dlr_err }  ──▶ LinkEvent::Report
 //!                      └──▶ MoPart ──MoAssembler (udh concat, SAR)──▶ LinkEvent::Received(Sms)
 //! ```
 
@@ -16,10 +16,11 @@ use box_protocol::encoding::{
 use box_protocol::message::{Coding, Sms};
 use thiserror::Error;
 
-use super::address::{self, AddrCharset};
+use super::address::{self, AddrCharset, MoAddressError};
 use super::dcs::{self, Alphabet};
+use super::dlr_err;
 use super::pdu::{DataSm, DeliverSm};
-use super::tlv::{MessageState, TlvValueError, Tlvs};
+use super::tlv::{MessageState, Tag, TlvValueError, Tlvs};
 use crate::dlr::{DlrEvent, Receipt};
 
 /// esm_class bits that mark a receipt or an acknowledgement rather than a message
@@ -41,6 +42,11 @@ pub enum DeliverError {
     Udh(#[from] UdhError),
     #[error("a TLV of the PDU is malformed: {0}")]
     Tlv(#[from] TlvValueError),
+    #[error("MO {which}: {error}")]
+    Address {
+        which: &'static str,
+        error: MoAddressError,
+    },
 }
 
 /// A deliver_sm or data_sm, read.
@@ -50,6 +56,8 @@ pub enum Inbound {
         foreign_id: String,
         event: DlrEvent,
         text: Vec<u8>,
+        /// Kannel's `dlr_err` ([`super::dlr_err`]), for the report's meta-data.
+        dlr_err: Option<Vec<u8>>,
     },
     Mo(MoPart),
 }
@@ -128,6 +136,18 @@ fn classify(pdu: Common<'_>) -> Result<Inbound, DeliverError> {
     if pdu.esm_class & RECEIPT_BITS != 0 {
         return receipt(pdu.tlvs, content);
     }
+    // Kannel checks both addresses of an MO, not those of a receipt it matched.
+    let source =
+        address::mo_checked(pdu.source_ton, pdu.source).map_err(|error| DeliverError::Address {
+            which: "source",
+            error,
+        })?;
+    let destination = address::mo_checked(pdu.dest_ton, pdu.destination).map_err(|error| {
+        DeliverError::Address {
+            which: "destination",
+            error,
+        }
+    })?;
     let (mut udh, payload) = if pdu.esm_class & UDHI != 0 {
         let (udh, rest) = Udh::parse_prefix(content)?;
         (udh, rest.to_vec())
@@ -148,9 +168,9 @@ fn classify(pdu: Common<'_>) -> Result<Inbound, DeliverError> {
     Ok(Inbound::Mo(MoPart {
         origin: MoOrigin {
             source_ton: pdu.source_ton,
-            source: pdu.source.to_vec(),
+            source,
             dest_ton: pdu.dest_ton,
-            destination: pdu.destination.to_vec(),
+            destination,
             data_coding: pdu.data_coding,
             protocol_id: pdu.protocol_id,
         },
@@ -198,6 +218,7 @@ fn receipt(tlvs: &Tlvs, text: &[u8]) -> Result<Inbound, DeliverError> {
         foreign_id: id,
         event,
         text: text.to_vec(),
+        dlr_err: dlr_err::dlr_err(tlvs.get(Tag::NETWORK_ERROR_CODE), text),
     })
 }
 
@@ -508,7 +529,7 @@ fn mo_sms(
     });
     let source = address::mo_address(origin.source_ton, &origin.source, options.alt_addr_charset);
     let mut sms = Sms::new_mo(
-        address::mo_sender(origin.source_ton, &source),
+        source,
         receiver,
         msgdata,
         coding,
@@ -577,7 +598,8 @@ mod tests {
             Inbound::Report {
                 foreign_id: "MID1".into(),
                 event: DlrEvent::Delivered,
-                text: text.to_vec()
+                text: text.to_vec(),
+                dlr_err: Some(vec![3, 0, 0]),
             }
         );
     }
@@ -897,5 +919,62 @@ mod tests {
         assert_eq!(expired[0].handles, vec![1, 2, 3]);
         assert_eq!(expired[0].messages.len(), 2, "parts 1 and 3, once each");
         assert_eq!(assembler.unanswered(), 0);
+    }
+    #[test]
+    fn a_receipts_network_error_code_is_its_dlr_err() {
+        let mut pdu = deliver("4670", 0x04, 0, b"id:ABC stat:UNDELIV err:001");
+        pdu.tlvs
+            .push(super::super::tlv::Tlv::new(Tag::NETWORK_ERROR_CODE, vec![2, 0, 9]).unwrap());
+        let Inbound::Report { dlr_err, .. } = from_deliver_sm(&pdu).unwrap() else {
+            panic!("not a report");
+        };
+        assert_eq!(dlr_err, Some(vec![2, 0, 9]));
+    }
+
+    #[test]
+    fn an_mo_with_an_alphanumeric_sender_over_eleven_octets_is_refused() {
+        let mut pdu = deliver("", 0, 0, b"hi");
+        pdu.source_addr_ton = 5;
+        pdu.source_addr = Address::new(&b"TwelveChars!"[..]).unwrap();
+        assert!(matches!(
+            from_deliver_sm(&pdu),
+            Err(DeliverError::Address {
+                which: "source",
+                error: MoAddressError::AlphanumericTooLong { len: 12, .. }
+            })
+        ));
+    }
+
+    #[test]
+    fn an_international_mo_destination_gets_a_plus_and_a_sender_loses_its_double_zero() {
+        let mut pdu = deliver("0046709999999", 0, 0, b"hi");
+        pdu.dest_addr_ton = 1;
+        pdu.destination_addr = Address::new(&b"4631234567"[..]).unwrap();
+        let Inbound::Mo(part) = from_deliver_sm(&pdu).unwrap() else {
+            panic!("not an MO");
+        };
+        let sms = whole(MoAssembler::new(DEFAULT_MO_TIMEOUT).offer(
+            part,
+            1,
+            &options(),
+            Instant::now(),
+            0,
+        ));
+        assert_eq!(sms.sender.as_deref(), Some(&b"+46709999999"[..]));
+        assert_eq!(sms.receiver.as_deref(), Some(&b"+4631234567"[..]));
+    }
+
+    #[test]
+    fn an_international_mo_destination_with_letters_is_refused() {
+        let mut pdu = deliver("46709999999", 0, 0, b"hi");
+        pdu.dest_addr_ton = 1;
+        pdu.destination_addr = Address::new(&b"46ABCDEF"[..]).unwrap();
+        assert!(matches!(
+            from_deliver_sm(&pdu),
+            Err(DeliverError::Address {
+                which: "destination",
+                ..
+            })
+        ));
     }
 }

@@ -45,6 +45,7 @@ use smol::channel::{Receiver, Sender};
 use super::config::SmppSettings;
 use super::connect;
 use super::deliver::{self, DeliverError, Inbound, MoAssembler, MoOptions};
+use super::dlr_err;
 use super::dump;
 use super::meta_data;
 use super::pdu::Pdu;
@@ -52,6 +53,7 @@ use super::session::{BindMode, CloseReason, Event, InboundHandle, InboundPdu, Se
 use super::status::CommandStatus;
 use super::submit;
 use super::tls::LinkStream;
+use super::tlv::Tlvs;
 use crate::smsc::{LinkEvent, Submission};
 
 /// How long a TCP connect may take before the attempt counts as failed.
@@ -705,16 +707,19 @@ impl Connection<'_> {
                 foreign_id,
                 event,
                 text,
-            }) => LinkEvent::Report {
-                foreign_id,
-                event,
-                text: Some(text),
-            },
-            Ok(Inbound::Mo(mut part)) => {
-                let (pairs, skipped) = self.link.settings.submit.custom_tlvs.to_pairs(tlvs);
-                for skip in skipped {
-                    log::warn!(target: &self.link.target, "SMSC {}: MO: {skip}", self.link.smsc_id);
+                dlr_err,
+            }) => {
+                let pairs = self.configured_tlvs(tlvs, "receipt");
+                let meta = dlr_err::report_meta_data(dlr_err.as_deref(), pairs);
+                LinkEvent::Report {
+                    foreign_id,
+                    event,
+                    text: Some(text),
+                    meta_data: (!meta.is_empty()).then_some(meta),
                 }
+            }
+            Ok(Inbound::Mo(mut part)) => {
+                let pairs = self.configured_tlvs(tlvs, "MO");
                 part.meta_data = meta_data::group("smpp", &pairs);
                 let unix_now = crate::clock::unix_now_i32();
                 return match self.assembler.offer(
@@ -748,6 +753,17 @@ impl Connection<'_> {
                 self.session.respond(handle, CommandStatus::Ok);
                 return None;
             }
+            Err(error @ DeliverError::Address { .. }) => {
+                // Kannel answers a bad address of either side with ESME_RINVSRCADR.
+                log::error!(
+                    target: &self.link.target,
+                    "SMSC {}: refusing a deliver_sm: {error}",
+                    self.link.smsc_id
+                );
+                self.session
+                    .respond(handle, CommandStatus::InvalidSourceAddress);
+                return None;
+            }
             Err(error) => {
                 log::warn!(
                     target: &self.link.target,
@@ -760,6 +776,16 @@ impl Connection<'_> {
             }
         };
         self.hand_to_core(vec![handle], vec![event]).await
+    }
+
+    /// The `?smpp?` pairs of the TLVs of `tlvs` that `smpp-tlv` groups configure for this link;
+    /// those that do not decode are logged and left out.
+    fn configured_tlvs(&self, tlvs: &Tlvs, what: &str) -> Vec<(String, Vec<u8>)> {
+        let (pairs, skipped) = self.link.settings.submit.custom_tlvs.to_pairs(tlvs);
+        for skip in skipped {
+            log::warn!(target: &self.link.target, "SMSC {}: {what}: {skip}", self.link.smsc_id);
+        }
+        pairs
     }
 
     /// Sends MOs or a report to the core, then a Flush whose answer releases the responses of

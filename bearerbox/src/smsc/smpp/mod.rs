@@ -19,7 +19,8 @@
 //! - [`session`]: the session as a state machine fed bytes and `now` (bind, window, enquire_link,
 //!   wait-ack, throttling, throughput, unbind), quinn-proto style.
 //! - [`address`], [`dcs`], [`submit`]: a core message as the submit_sm PDUs Kannel sends for it.
-//! - [`deliver`]: deliver_sm / data_sm as a delivery report or an MO, concatenated MO joined.
+//! - [`deliver`]: deliver_sm / data_sm as a delivery report or an MO, concatenated MO joined;
+//!   [`dlr_err`]: the network error of a receipt, as Kannel puts it in the report's meta-data.
 //! - [`meta_data`], [`custom_tlv`]: Kannel's `?smpp?` meta-data and the `smpp-tlv` groups that
 //!   turn it into TLVs of submit_sm and back from those of deliver_sm / data_sm.
 //! - [`driver`]: `smsc = smpp`, the smol task that moves the session's bytes over TCP;
@@ -42,6 +43,7 @@ pub mod connect;
 pub mod custom_tlv;
 pub mod dcs;
 pub mod deliver;
+pub mod dlr_err;
 pub mod driver;
 pub mod dump;
 pub mod meta_data;
