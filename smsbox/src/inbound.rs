@@ -58,7 +58,7 @@ pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inboun
         }
         if sms.sms_type == Some(SmsType::ReportMo) {
             let mut hasher = DefaultHasher::new();
-            sms.dlr_url.hash(&mut hasher);
+            report_lane_key(&sms).hash(&mut hasher);
             let lane = (hasher.finish() as usize) % LANES;
             let _ = lanes[lane].send(sms).await;
         } else {
@@ -75,6 +75,30 @@ pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inboun
                 .detach();
         }
     }
+}
+
+/// What keeps the reports of one message in one lane: the MT's id, which
+/// bearerbox writes into a report's meta-data (`?orig_msg?...&id=<id>&`),
+/// else its dlr-url. Not the dlr-url alone: one URL for every message (the
+/// common case) would put every report in one lane, one callback at a time.
+fn report_lane_key(report: &Sms) -> &[u8] {
+    let meta = report.meta_data.as_deref().unwrap_or_default();
+    orig_msg_id(meta).unwrap_or_else(|| report.dlr_url.as_deref().unwrap_or_default())
+}
+
+/// The `id` of the `?orig_msg?` section of meta-data.
+fn orig_msg_id(meta: &[u8]) -> Option<&[u8]> {
+    const SECTION: &[u8] = b"?orig_msg?";
+    let start = meta.windows(SECTION.len()).position(|w| w == SECTION)? + SECTION.len();
+    let section = meta.get(start..)?;
+    let section = match section.iter().position(|&b| b == b'?') {
+        Some(end) => section.get(..end)?,
+        None => section,
+    };
+    section
+        .split(|&b| b == b'&')
+        .find_map(|pair| pair.strip_prefix(b"id="))
+        .filter(|id| !id.is_empty())
 }
 
 /// Kannel 1.4.5's `mo-recode`: UCS-2 text becomes UTF-8 with coding 0 and
@@ -179,6 +203,21 @@ async fn report_arrived(app: &App, report: Sms) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reports_of_one_message_share_a_lane_key_and_others_differ() {
+        let meta = |id: &str| format!("?smpp?x=1&?orig_msg?dlr_mask=3&id={id}&").into_bytes();
+        assert_eq!(orig_msg_id(&meta("abc")), Some(&b"abc"[..]));
+        assert_eq!(orig_msg_id(b"?orig_msg?dlr_mask=3&"), None);
+        assert_eq!(orig_msg_id(b""), None);
+        let report = |id: &str| Sms {
+            meta_data: Some(meta(id)),
+            dlr_url: Some(b"http://same/url".to_vec()),
+            ..Sms::undefined(uuid::Uuid::nil())
+        };
+        assert_eq!(report_lane_key(&report("a")), b"a");
+        assert_ne!(report_lane_key(&report("a")), report_lane_key(&report("b")));
+    }
 
     #[test]
     fn mo_recode_turns_ucs2_into_utf8_text_and_leaves_broken_octets() {
