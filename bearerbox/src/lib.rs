@@ -54,3 +54,4 @@ pub mod smsc;
 pub mod status;
 pub mod store;
 pub mod switchboard;
+pub mod urlcode;

@@ -18,6 +18,7 @@ use wapbox_free_admin::model::{
 use crate::settings::{DriverSettings, LinkSettings};
 use crate::store::{Direction, LaneStatus};
 use crate::switchboard::{Lifecycle, Switchboard};
+use crate::urlcode::encode as url_encode;
 
 /// What the version block of the status page says.
 pub fn version() -> String {
@@ -289,31 +290,6 @@ fn text(bytes: &Option<Vec<u8>>) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// Kannel shows text URL-encoded: unreserved characters as they are, space
-/// as `+`, the rest as `%XX`.
-fn url_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &byte in bytes {
-        match byte {
-            b'a'..=b'z'
-            | b'A'..=b'Z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'~'
-            | b'*'
-            | b'\''
-            | b'('
-            | b')' => out.push(byte as char),
-            b' ' => out.push('+'),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
 }
 
 fn kind(sms_type: Option<SmsType>) -> &'static str {

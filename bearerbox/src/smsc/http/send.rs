@@ -8,6 +8,7 @@
 use box_protocol::message::{Coding, Sms};
 
 use super::config::{HttpSettings, SystemType};
+use crate::urlcode::encode;
 
 /// The URL to GET for `sms`.
 pub fn request_url(settings: &HttpSettings, sms: &Sms, now: i64) -> String {
@@ -208,31 +209,6 @@ fn time_text(epoch: i64) -> String {
     chrono::DateTime::from_timestamp(epoch, 0)
         .map(|time| time.format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_default()
-}
-
-/// Kannel's URL encoding: unreserved characters as they are, space as `+`,
-/// every other octet as `%XX`.
-pub fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 3);
-    for &byte in bytes {
-        match byte {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'~'
-            | b'*'
-            | b'\''
-            | b'('
-            | b')' => out.push(byte as char),
-            b' ' => out.push('+'),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
 }
 
 fn hex(bytes: &[u8], upper: bool) -> String {

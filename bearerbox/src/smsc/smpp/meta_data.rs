@@ -7,6 +7,8 @@
 //!  [("my_tlv", b"a&b")] ──group("smpp", _)──▶ "?smpp?my_tlv=a%26b&"
 //! ```
 
+use crate::urlcode::encode as url_encode;
+
 /// The pairs of `group` in `meta`, decoded, in their order. Pairs without `=` and groups with
 /// other names are skipped; a repeated group adds its pairs.
 pub fn values(meta: &[u8], group: &str) -> Vec<(String, Vec<u8>)> {
@@ -49,31 +51,6 @@ pub fn group(name: &str, pairs: &[(String, Vec<u8>)]) -> Vec<u8> {
         out.push('&');
     }
     out.into_bytes()
-}
-
-/// Kannel's `octstr_url_encode`: letters, digits and `-_.!~*'()` stay, a space becomes `+`,
-/// everything else `%XX` in upper case.
-pub fn url_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        match b {
-            b'a'..=b'z'
-            | b'A'..=b'Z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'!'
-            | b'~'
-            | b'*'
-            | b'\''
-            | b'('
-            | b')' => out.push(char::from(b)),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// `+` is a space, `%XX` an octet; a `%` not followed by two hex digits stays as it is, as
