@@ -752,12 +752,16 @@ impl Switchboard {
                 // message's story is told by the parts that have one (a part
                 // waiting for a report that cannot come would leave it
                 // untold for ever).
-                let keys: Vec<String> = foreign_ids
-                    .iter()
-                    .filter(|id| !id.is_empty())
-                    .map(|id| id_forms.submit_key(id))
-                    .collect();
-                if wants_final && !keys.is_empty() {
+                let keys: Vec<String> = if wants_final {
+                    foreign_ids
+                        .iter()
+                        .filter(|id| !id.is_empty())
+                        .map(|id| id_forms.submit_key(id))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                if !keys.is_empty() {
                     store
                         .record_dlr(DlrRecord {
                             smsc_id,
@@ -1006,6 +1010,10 @@ impl Switchboard {
 
     /// Tries the parked reports whose time came; the earliest time another waits for.
     fn retry_reports(&mut self, now: i64) -> Option<i64> {
+        // Run by every dispatch: nothing to do, nothing to allocate.
+        if self.parked_reports.is_empty() {
+            return None;
+        }
         let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.parked_reports)
             .into_iter()
             .partition(|report| report.due <= now);
