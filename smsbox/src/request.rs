@@ -44,10 +44,9 @@ const NAMES: &[(&str, &str)] = &[
 ];
 
 fn canonical(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
     NAMES
         .iter()
-        .find(|(alias, _)| *alias == lower)
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
         .map(|(_, name)| *name)
 }
 

@@ -56,8 +56,15 @@ pub fn parse_query(query: &[u8]) -> Result<Vec<(String, Vec<u8>)>, UrlDecodeErro
             None => (piece, &[][..]),
         };
         let name = decode(name, "a parameter name")?;
-        let name = String::from_utf8_lossy(&name).into_owned();
-        let value = decode(value, &format!("parameter '{name}'"))?;
+        let name = String::from_utf8(name)
+            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+        // The error names its parameter; built only when there is one.
+        let value = decode(value, "").map_err(|UrlDecodeError::BadEscape { offset, .. }| {
+            UrlDecodeError::BadEscape {
+                what: format!("parameter '{name}'"),
+                offset,
+            }
+        })?;
         pairs.push((name, value));
     }
     Ok(pairs)

@@ -54,6 +54,16 @@ impl Level {
         }
     }
 
+    /// The `log` filter that lets through every record a sink at this level takes.
+    fn filter(self) -> log::LevelFilter {
+        match self {
+            Level::Debug => log::LevelFilter::Trace,
+            Level::Info => log::LevelFilter::Info,
+            Level::Warning => log::LevelFilter::Warn,
+            Level::Error | Level::Panic => log::LevelFilter::Error,
+        }
+    }
+
     fn of(record: &log::Record<'_>) -> Level {
         match record.level() {
             log::Level::Error if record.target() == PANIC_TARGET => Level::Panic,
@@ -92,8 +102,26 @@ struct Sinks {
     files: Vec<FileSink>,
 }
 
+impl Sinks {
+    /// The lowest level any sink takes: records below it are not even formatted.
+    fn lowest(&self) -> Option<Level> {
+        self.files.iter().map(|sink| sink.level).chain(self.console).min()
+    }
+}
+
 struct Logger {
     sinks: Mutex<Sinks>,
+}
+
+/// Tells the `log` facade which records some sink wants, so that a
+/// `log::debug!` in a hot path costs one comparison when nothing takes debug
+/// lines. Called with the sinks locked, after every change to them.
+fn set_max_level(sinks: &Sinks) {
+    log::set_max_level(
+        sinks
+            .lowest()
+            .map_or(log::LevelFilter::Off, Level::filter),
+    );
 }
 
 static LOGGER: OnceLock<Logger> = OnceLock::new();
@@ -122,7 +150,7 @@ pub fn install(console: Option<Level>) -> Result<(), LogError> {
         return Err(LogError::AlreadyInstalled);
     };
     log::set_logger(logger).map_err(|_| LogError::AlreadyInstalled)?;
-    log::set_max_level(log::LevelFilter::Trace);
+    set_max_level(&lock(logger));
     Ok(())
 }
 
@@ -134,12 +162,14 @@ pub fn is_installed() -> bool {
 pub fn add_file(path: &Path, level: Level) -> Result<(), LogError> {
     let file = open_append(path)?;
     if let Some(logger) = LOGGER.get() {
-        lock(logger).files.push(FileSink {
+        let mut sinks = lock(logger);
+        sinks.files.push(FileSink {
             path: path.to_path_buf(),
             level,
             file,
             only: None,
         });
+        set_max_level(&sinks);
     }
     Ok(())
 }
@@ -161,6 +191,7 @@ pub fn add_exclusive_file(path: &Path, level: Level, target: &str) -> Result<(),
             file,
             only: Some(target.to_owned()),
         });
+        set_max_level(&sinks);
     }
     Ok(())
 }
@@ -169,7 +200,9 @@ pub fn add_exclusive_file(path: &Path, level: Level, target: &str) -> Result<(),
 /// daemonizing).
 pub fn set_console(level: Option<Level>) {
     if let Some(logger) = LOGGER.get() {
-        lock(logger).console = level;
+        let mut sinks = lock(logger);
+        sinks.console = level;
+        set_max_level(&sinks);
     }
 }
 
@@ -181,6 +214,7 @@ pub fn set_file_level(level: Level) {
     for sink in &mut sinks.files {
         sink.level = level;
     }
+    set_max_level(&sinks);
 }
 
 /// Reopens every log file under its name (SIGHUP, SIGUSR2). A file that
@@ -253,8 +287,8 @@ fn thread_number() -> u64 {
 }
 
 impl log::Log for Logger {
-    fn enabled(&self, _metadata: &log::Metadata<'_>) -> bool {
-        true
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
     }
 
     fn log(&self, record: &log::Record<'_>) {
