@@ -680,54 +680,45 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<E
         executor
             .spawn(admin::sample(admin_board.clone(), console.clone()))
             .detach();
-        let admin_loop = accept_loop(&executor, admin, "admin", move |stream, peer| {
+        // The accept loops are tasks of their own, not branches of this
+        // future: the executor polls this future whenever any task wakes, and
+        // a listener polled for nothing costs an accept() that fails each time.
+        let admin_loop = accept_loop(executor.clone(), admin, "admin", move |stream, peer| {
             admin::serve(admin_board.clone(), console.clone(), stream, peer)
         });
-        let box_loop = async {
-            match boxes {
-                Some(boxes) => {
-                    if let Ok(address) = boxes.local_addr() {
-                        log::info!("box port listening on {address}");
+        let box_board = shared.clone();
+        let box_executor = executor.clone();
+        let box_loop = async move {
+            let Some(boxes) = boxes else { return };
+            if let Ok(address) = boxes.local_addr() {
+                log::info!("box port listening on {address}");
+            }
+            loop {
+                match boxes.accept().await {
+                    Ok((stream, peer)) => {
+                        let board = box_board.clone();
+                        let spawner = box_executor.clone();
+                        box_executor
+                            .spawn(async move {
+                                if let Err(error) = boxc::serve(&spawner, board, stream, peer).await {
+                                    log::debug!("box connection from {peer} ended: {error}");
+                                }
+                            })
+                            .detach();
                     }
-                    loop {
-                        match boxes.accept().await {
-                            Ok((stream, peer)) => {
-                                let board = shared.clone();
-                                let spawner = executor.clone();
-                                executor
-                                    .spawn(async move {
-                                        if let Err(error) =
-                                            boxc::serve(&spawner, board, stream, peer).await
-                                        {
-                                            log::debug!(
-                                                "box connection from {peer} ended: {error}"
-                                            );
-                                        }
-                                    })
-                                    .detach();
-                            }
-                            Err(error) => {
-                                log::warn!("box port: accept failed: {error}");
-                                Timer::after(ACCEPT_PAUSE).await;
-                            }
-                        }
+                    Err(error) => {
+                        log::warn!("box port: accept failed: {error}");
+                        Timer::after(ACCEPT_PAUSE).await;
                     }
                 }
-                None => future::pending().await,
             }
         };
-        let serving = future::zip(admin_loop, box_loop);
-        let stopping = async {
-            // Closed by the trigger; nothing is ever sent.
-            let _ = shutdown.0.recv().await;
-        };
-        future::or(
-            async {
-                serving.await;
-            },
-            stopping,
-        )
-        .await;
+        let serving = [executor.spawn(admin_loop), executor.spawn(box_loop)];
+        // Closed by the trigger; nothing is ever sent.
+        let _ = shutdown.0.recv().await;
+        for task in serving {
+            task.cancel().await;
+        }
         let restarting = supervisor.restart.get();
         // Kannel's graceful stop: nothing new is sent; what the SMSCs and the
         // boxes were sent is answered first, so that a restart sends none
@@ -789,14 +780,14 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<E
     Ok(ending)
 }
 
-async fn accept_loop<'a, H, F>(
-    executor: &LocalExecutor<'a>,
+async fn accept_loop<H, F>(
+    executor: Rc<LocalExecutor<'static>>,
     listener: TcpListener,
     what: &'static str,
     handler: H,
 ) where
     H: Fn(TcpStream, SocketAddr) -> F,
-    F: Future<Output = io::Result<()>> + 'a,
+    F: Future<Output = io::Result<()>> + 'static,
 {
     if let Ok(address) = listener.local_addr() {
         log::info!("{what} port listening on {address}");

@@ -20,6 +20,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bearerbox::hyper_io::HyperIo;
 use bytes::Bytes;
 use futures_lite::future;
 use futures_rustls::TlsConnector;
@@ -31,7 +32,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 use smol::lock::Semaphore;
 use smol::net::TcpStream;
-use smol_hyper::rt::FuturesIo;
+
 use thiserror::Error;
 
 /// A service reply longer than this is cut off: an SMS reply is at most a
@@ -430,7 +431,7 @@ async fn start_http1<S>(
 where
     S: futures_lite::AsyncRead + futures_lite::AsyncWrite + Unpin + Send + 'static,
 {
-    let (sender, connection) = http1::handshake(FuturesIo::new(stream))
+    let (sender, connection) = http1::handshake(HyperIo::new(stream))
         .await
         .map_err(|error| HttpError::Http(format!("{host}:{port}"), error))?;
     smol::spawn(async move {

@@ -19,8 +19,9 @@ use hyper::{Request, Response, StatusCode};
 use smol::channel::{Receiver, Sender};
 use smol::net::{TcpListener, TcpStream};
 use smol::{LocalExecutor, Timer};
-use smol_hyper::rt::{FuturesIo, SmolTimer};
+use smol_hyper::rt::SmolTimer;
 
+use bearerbox::hyper_io::HyperIo;
 use crate::app::{App, BackgroundTasks};
 use crate::bearerbox_link::{self, Target};
 use crate::http_api;
@@ -70,13 +71,14 @@ pub fn run(plan: Plan, app: App, shutdown: Shutdown) -> io::Result<()> {
     let app = Rc::new(app);
     let (inbound_sender, inbound) = smol::channel::unbounded();
     smol::block_on(executor.run(async {
-        let serving = async {
-            match sendsms {
-                Some(listener) => accept_loop(&executor, listener, app.clone()).await,
-                None => future::pending().await,
-            }
-        };
-        let link = bearerbox_link::keep_connected(
+        // Each loop is a task of its own, not a branch of this future: the
+        // executor polls this future whenever any task wakes, and a socket
+        // polled for nothing costs a syscall that fails (EAGAIN) each time.
+        let mut tasks = Vec::new();
+        if let Some(listener) = sendsms {
+            tasks.push(executor.spawn(accept_loop(executor.clone(), listener, app.clone())));
+        }
+        tasks.push(executor.spawn(bearerbox_link::keep_connected(
             plan.bearerbox,
             app.link.clone(),
             inbound_sender,
@@ -84,34 +86,30 @@ pub fn run(plan: Plan, app: App, shutdown: Shutdown) -> io::Result<()> {
             |delay| async move {
                 Timer::after(delay).await;
             },
-        );
-        let dispatching = crate::inbound::dispatch(executor.clone(), app.clone(), inbound);
-        let background = async {
-            while let Ok(task) = plan.background.0.recv().await {
-                executor.spawn(task).detach();
+        )));
+        tasks.push(executor.spawn(crate::inbound::dispatch(
+            executor.clone(),
+            app.clone(),
+            inbound,
+        )));
+        let spawner = executor.clone();
+        let background = plan.background.0;
+        tasks.push(executor.spawn(async move {
+            while let Ok(task) = background.recv().await {
+                spawner.spawn(task).detach();
             }
-        };
-        let stopping = async {
-            // Closed by the trigger; nothing is ever sent.
-            let _ = shutdown.0.recv().await;
-        };
-        future::or(
-            async {
-                future::zip(
-                    future::zip(serving, link),
-                    future::zip(dispatching, background),
-                )
-                .await;
-            },
-            stopping,
-        )
-        .await;
+        }));
+        // Closed by the trigger; nothing is ever sent.
+        let _ = shutdown.0.recv().await;
+        for task in tasks {
+            task.cancel().await;
+        }
         log::info!("closing the sendsms port, its connections and the bearerbox link");
     }));
     Ok(())
 }
 
-async fn accept_loop(executor: &Rc<LocalExecutor<'static>>, listener: TcpListener, app: Rc<App>) {
+async fn accept_loop(executor: Rc<LocalExecutor<'static>>, listener: TcpListener, app: Rc<App>) {
     if let Ok(address) = listener.local_addr() {
         log::info!("sendsms port listening on {address}");
     }
@@ -147,7 +145,12 @@ async fn serve(stream: TcpStream, peer: SocketAddr, app: Rc<App>) -> Result<(), 
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HEAD)
         .keep_alive(true)
-        .serve_connection(FuturesIo::new(stream), service)
+        // hyper would otherwise read the socket once more while each request is
+        // answered, to notice a client that went away: a failed read and a
+        // re-arm of the poller per request, for nothing, as the answer is
+        // written anyway and what was accepted stays accepted.
+        .half_close(true)
+        .serve_connection(HyperIo::new(stream), service)
         .await
 }
 

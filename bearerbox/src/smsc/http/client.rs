@@ -14,7 +14,9 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::Request;
 use hyper::client::conn::http1::{self, SendRequest};
 use smol::net::TcpStream;
-use smol_hyper::rt::FuturesIo;
+
+use crate::hyper_io::HyperIo;
+
 
 /// A supplier's answer longer than this is not an answer to an MT.
 const MAX_ANSWER: usize = 64 * 1024;
@@ -196,7 +198,7 @@ impl Client {
             })?;
         let _ = stream.set_nodelay(true);
         let (sender, connection) =
-            http1::handshake(FuturesIo::new(stream))
+            http1::handshake(HyperIo::new(stream))
                 .await
                 .map_err(|error| ClientError::Exchange {
                     address: address.to_owned(),

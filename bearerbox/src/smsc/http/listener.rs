@@ -20,10 +20,11 @@ use hyper::{Request, Response, StatusCode};
 use smol::channel::Sender;
 use smol::net::{TcpListener, TcpStream};
 use smol::{LocalExecutor, Timer};
-use smol_hyper::rt::{FuturesIo, SmolTimer};
+use smol_hyper::rt::SmolTimer;
 
 use super::callback::{self, Callback, Params};
 use super::config::HttpSettings;
+use crate::hyper_io::HyperIo;
 use crate::smsc::LinkEvent;
 
 /// A callback is a few hundred octets.
@@ -89,7 +90,7 @@ async fn connection(
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HEAD)
         .keep_alive(true)
-        .serve_connection(FuturesIo::new(stream), service)
+        .serve_connection(HyperIo::new(stream), service)
         .await
 }
 
