@@ -13,7 +13,7 @@
 //! through the writer per report, and a crash cannot leave a part marked done
 //! whose report is not stored.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{NewMessage, insert_message};
 use crate::dlr::{DlrEvent, PartsProgress};
@@ -76,7 +76,7 @@ pub enum ReportOutcome {
     Forwarded { lane: String },
 }
 
-pub(super) fn record(transaction: &Transaction<'_>, record: &DlrRecord) -> rusqlite::Result<()> {
+pub(super) fn record(transaction: &Connection, record: &DlrRecord) -> rusqlite::Result<()> {
     // An SMSC that gives every part the same id sends one report for them
     // all: the message has as many parts as distinct ids.
     let mut keys: Vec<&String> = Vec::with_capacity(record.keys.len());
@@ -120,7 +120,7 @@ pub(super) fn record(transaction: &Transaction<'_>, record: &DlrRecord) -> rusql
 }
 
 pub(super) fn resolve(
-    transaction: &Transaction<'_>,
+    transaction: &Connection,
     query: &ReportQuery,
     route: ReportRoute,
     seq: i64,
@@ -220,13 +220,13 @@ pub(super) fn migrate(transaction: &Transaction<'_>) -> rusqlite::Result<usize> 
     Ok(old.len())
 }
 
-fn waiting_parts(transaction: &Transaction<'_>, message: i64) -> rusqlite::Result<i64> {
+fn waiting_parts(transaction: &Connection, message: i64) -> rusqlite::Result<i64> {
     transaction
         .prepare_cached("SELECT COUNT(*) FROM dlr_parts WHERE message = ?1")?
         .query_row([message], |row| row.get(0))
 }
 
-fn forget_if_done(transaction: &Transaction<'_>, message: i64) -> rusqlite::Result<()> {
+fn forget_if_done(transaction: &Connection, message: i64) -> rusqlite::Result<()> {
     if waiting_parts(transaction, message)? == 0 {
         transaction
             .prepare_cached("DELETE FROM dlr_messages WHERE id = ?1")?
