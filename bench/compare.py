@@ -15,6 +15,7 @@ Loopback only; every wait is bounded.
 
 import argparse
 import json
+import resource
 import os
 import shutil
 import signal
@@ -156,7 +157,7 @@ get-url = "http://127.0.0.1:{p['sink']}/mo?from=%p&to=%P&text=%a"
 """)
 
 
-def run_once(gateway, scenario, messages, window, perf_dir=None):
+def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=None):
     kind, text, extra, connections = SCENARIOS[scenario]
     binaries = KANNEL if gateway == "kannel" else OURS
     d = Path(tempfile.mkdtemp(prefix=f"bench-{gateway}-"))
@@ -196,7 +197,17 @@ def run_once(gateway, scenario, messages, window, perf_dir=None):
                                                "-o", str(out), "-p", str(proc.pid)],
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             time.sleep(0.5)
-        cpu_before = {"bearerbox": cpu_seconds(bb.pid), "smsbox": cpu_seconds(sb.pid)}
+        if syscalls_dir:
+            # Syscall counts of both boxes during the load (strace slows them: read counts, not rates).
+            for name, proc in (("bearerbox", bb), ("smsbox", sb)):
+                out = Path(syscalls_dir) / f"{gateway}-{scenario}-{name}.txt"
+                procs.append(subprocess.Popen(["strace", *os.environ.get("BENCH_STRACE", "-c").split(), "-f",
+                                               "-o", str(out), "-p", str(proc.pid)],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            time.sleep(0.5)
+        cpu_before = {"bearerbox": cpu_seconds(bb.pid), "smsbox": cpu_seconds(sb.pid), "sim": cpu_seconds(sim.pid)}
+        # The load generator's CPU (and the MO sink's): what the machine spends outside the gateway.
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.time()
         sink = None
         if kind == "mt-dlr":
@@ -228,10 +239,14 @@ def run_once(gateway, scenario, messages, window, perf_dir=None):
                                  capture_output=True, text=True, timeout=400)
             load = json.loads(out.stdout.strip().splitlines()[-1])
             result.update(delivered=load["arrived"], msgs_per_s=load["mo_per_s"])
-        cpu = {name: cpu_seconds(proc.pid) - cpu_before[name] for name, proc in (("bearerbox", bb), ("smsbox", sb))}
+        cpu = {name: cpu_seconds(proc.pid) - cpu_before[name]
+               for name, proc in (("bearerbox", bb), ("smsbox", sb), ("sim", sim))}
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu["load"] = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
         if gateway == "ours":
             result.update(store_metrics(p["admin"]))
         result.update(cpu_bearerbox=cpu["bearerbox"], cpu_smsbox=cpu["smsbox"],
+                      cpu_sim=round(cpu["sim"], 2), cpu_load=round(cpu["load"], 2),
                       us_per_msg=1e6 * (cpu["bearerbox"] + cpu["smsbox"]) / max(result.get("delivered", 0), 1),
                       rss_bearerbox=peak_rss_mib(bb.pid), rss_smsbox=peak_rss_mib(sb.pid))
     except Exception as error:  # noqa: BLE001 - a failed run is reported, not fatal
@@ -257,6 +272,7 @@ def main():
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--perf", metavar="DIR", help="record each box with `perf record` into DIR")
+    parser.add_argument("--syscalls", metavar="DIR", help="count each box's syscalls with `strace -c` into DIR")
     parser.add_argument("--only", choices=("ours", "kannel"))
     args = parser.parse_args()
     gateways = [args.only] if args.only else ["ours", "kannel"]
@@ -264,12 +280,12 @@ def main():
     for scenario in args.scenarios.split(","):
         for rep in range(args.reps):
             for gateway in gateways:
-                result = run_once(gateway, scenario, args.messages, args.window, args.perf)
+                result = run_once(gateway, scenario, args.messages, args.window, args.perf, args.syscalls)
                 print(json.dumps(result), flush=True)
                 results.append(result)
     print()
     keys = ("msgs_per_s", "p50_ms", "p99_ms", "us_per_msg", "cpu_bearerbox", "cpu_smsbox", "rss_bearerbox",
-            "rss_smsbox")
+            "rss_smsbox", "cpu_sim", "cpu_load")
     print("| scenario | gateway | " + " | ".join(keys) + " |")
     print("|" + " --- |" * (len(keys) + 2))
     for scenario in args.scenarios.split(","):
