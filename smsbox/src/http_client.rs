@@ -38,8 +38,11 @@ use thiserror::Error;
 /// A service reply longer than this is cut off: an SMS reply is at most a
 /// few hundred octets, so anything past this is a misconfigured service.
 const MAX_REPLY: usize = 256 * 1024;
-/// Idle connections kept per host.
-const MAX_IDLE_PER_HOST: usize = 8;
+/// Idle connections kept per host. With 8, a service called many at a time
+/// (bearerbox hands smsbox a window of MO) saw a new connection for most
+/// calls: a connect, and for the service an accept, per MO. Kannel keeps
+/// every connection its calls opened.
+const MAX_IDLE_PER_HOST: usize = 256;
 
 #[derive(Debug, Error)]
 pub enum HttpError {
