@@ -191,7 +191,7 @@ def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=No
         time.sleep(0.5)
         if perf_dir:
             # Sampled call graphs of both boxes for the load only (start-up excluded): `perf report -i`.
-            for name, proc in (("bearerbox", bb), ("smsbox", sb)):
+            for name, proc in (("bearerbox", bb), ("smsbox", sb), ("smsc-sim", sim)):
                 out = Path(perf_dir) / f"{gateway}-{scenario}-{name}.data"
                 procs.append(subprocess.Popen(["perf", "record", "-F", "999", "--call-graph", "dwarf,16384",
                                                "-o", str(out), "-p", str(proc.pid)],

@@ -331,7 +331,13 @@ impl SimHandle {
     /// Blocks until the simulator is stopped (`shutdown` on the control
     /// port) or `timeout` passes; for the binary.
     pub fn wait_for_shutdown(&self, timeout: Duration) -> bool {
-        self.shared.wait_until(timeout, |_| self.shared.stopped()) || self.shared.stopped()
+        // Polled, not woken by every PDU's notification as `wait_until` is:
+        // under load that kept the binary's main thread busy for nothing.
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.shared.stopped() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.shared.stopped()
     }
 }
 

@@ -306,8 +306,17 @@ pub struct PduRecord {
     pub command_id: u32,
     pub status: u32,
     pub sequence_number: u32,
-    /// rusmpp-core's view of the body, for people reading the record.
-    pub body: String,
+    pub body: RecordBody,
+}
+
+/// What a record says of a PDU's body: formatted for people only when a record
+/// is written out, as formatting every PDU on arrival was a third of the
+/// simulator's CPU under load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordBody {
+    Decoded(Option<Pdu>),
+    /// Why the body could not be decoded.
+    Undecodable(String),
 }
 
 impl PduRecord {
@@ -319,10 +328,15 @@ impl PduRecord {
             command_id: u32::from(command.id()),
             status: u32::from(command.status()),
             sequence_number: command.sequence_number(),
-            body: command
-                .pdu()
-                .map(|pdu| format!("{pdu:?}"))
-                .unwrap_or_default(),
+            body: RecordBody::Decoded(command.pdu().cloned()),
+        }
+    }
+
+    /// rusmpp-core's view of the body, for people reading the record.
+    pub fn body(&self) -> String {
+        match &self.body {
+            RecordBody::Decoded(pdu) => pdu.as_ref().map(|pdu| format!("{pdu:?}")).unwrap_or_default(),
+            RecordBody::Undecodable(error) => error.clone(),
         }
     }
 
@@ -349,7 +363,7 @@ impl PduRecord {
         if let (Some(submit), Some(map)) = (submit, line.as_object_mut()) {
             map.insert("submit".into(), submit_json(submit));
         } else if let Some(map) = line.as_object_mut() {
-            map.insert("body".into(), self.body.clone().into());
+            map.insert("body".into(), self.body().into());
         }
         line.to_string()
     }

@@ -263,7 +263,7 @@ impl Session<'_> {
                 command_id: head.command_id,
                 status: head.status,
                 sequence_number: head.sequence_number,
-                body: error.to_string(),
+                body: super::record::RecordBody::Undecodable(error.to_string()),
             },
             None,
         );
