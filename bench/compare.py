@@ -9,14 +9,18 @@ repetitions, and prints medians and the ratio ours/Kannel.
 Each run: the SMSC simulator (target/release/smsc-sim, SMPP on loopback),
 bearerbox, smsbox, then target/release/loadgen. Figures per run: messages/s
 delivered to the simulator (or to the MO sink), HTTP p50/p99, CPU seconds of
-each box and microseconds of gateway CPU per message, peak RSS of each box.
+each box and microseconds of gateway CPU per message, peak RSS of each box,
+and the CPU seconds of the harness beside them (cpu_sim: the simulator;
+cpu_load: the load generator, or the MO sink), which shares the same two cores.
+`--perf DIR` records the boxes and the simulator with perf; `--syscalls DIR`
+counts the boxes' syscalls with strace (BENCH_STRACE replaces `-c`).
 Loopback only; every wait is bounded.
 """
 
 import argparse
 import json
-import resource
 import os
+import resource
 import shutil
 import signal
 import socket
