@@ -35,7 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE = ROOT / "target" / "release"
 KANNEL = {"bearerbox": "/usr/sbin/bearerbox", "smsbox": "/usr/sbin/smsbox"}
-OURS = {"bearerbox": str(RELEASE / "bearerbox"), "smsbox": str(RELEASE / "smsbox")}
+# BENCH_OURS=DIR runs the boxes found in DIR instead (an older build, to compare two builds).
+OURS_DIR = Path(os.environ.get("BENCH_OURS", str(RELEASE)))
+OURS = {"bearerbox": str(OURS_DIR / "bearerbox"), "smsbox": str(OURS_DIR / "smsbox")}
 TICKS = os.sysconf("SC_CLK_TCK")
 
 SCENARIOS = {
