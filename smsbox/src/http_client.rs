@@ -21,6 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bearerbox::hyper_io::HyperIo;
+
+use crate::app::Background;
 use bytes::Bytes;
 use futures_lite::future;
 use futures_rustls::TlsConnector;
@@ -272,6 +274,9 @@ pub struct HttpClient {
     timeout: Duration,
     retries: u32,
     retry_delay: Duration,
+    /// Where connections are driven: smsbox's own thread once it runs, so
+    /// that a call does not wake another thread and wait for it twice.
+    local: Option<Background>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -298,7 +303,16 @@ impl HttpClient {
             timeout,
             retries,
             retry_delay,
+            local: None,
         }
+    }
+
+    /// Drives this client's connections as tasks of smsbox's thread (`background`),
+    /// not on smol's global executor thread. Only for a client used while
+    /// that thread runs its tasks: `block_on` alone would never drive them.
+    pub fn driven_by(mut self, background: Background) -> HttpClient {
+        self.local = Some(background);
+        self
     }
 
     /// Fetches, retrying failures (no answer, or an answer other than
@@ -357,7 +371,7 @@ impl HttpClient {
                     error,
                 })?;
         match scheme {
-            Scheme::Http => start_http1(stream, host, port).await,
+            Scheme::Http => start_http1(stream, host, port, self.local.as_ref()).await,
             Scheme::Https => {
                 let tls_failed = |error| HttpError::Tls {
                     host: host.to_string(),
@@ -371,7 +385,7 @@ impl HttpClient {
                     ))
                 })?;
                 let stream = self.tls.connect(name, stream).await.map_err(tls_failed)?;
-                start_http1(stream, host, port).await
+                start_http1(stream, host, port, self.local.as_ref()).await
             }
         }
     }
@@ -430,6 +444,7 @@ async fn start_http1<S>(
     stream: S,
     host: &str,
     port: u16,
+    local: Option<&Background>,
 ) -> Result<SendRequest<Full<Bytes>>, HttpError>
 where
     S: futures_lite::AsyncRead + futures_lite::AsyncWrite + Unpin + Send + 'static,
@@ -437,10 +452,13 @@ where
     let (sender, connection) = http1::handshake(HyperIo::new(stream))
         .await
         .map_err(|error| HttpError::Http(format!("{host}:{port}"), error))?;
-    smol::spawn(async move {
+    let drive = async move {
         let _ = connection.await;
-    })
-    .detach();
+    };
+    match local {
+        Some(background) => background.spawn(drive),
+        None => smol::spawn(drive).detach(),
+    }
     Ok(sender)
 }
 

@@ -187,14 +187,15 @@ fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         port: bearerbox_port(&config)?,
         smsbox_id: settings.smsbox_id.clone(),
     };
+    let (background, background_tasks) = smsbox::app::background();
     let client = HttpClient::new(
         settings.max_pending_requests,
         settings.http_timeout,
         settings.http_request_retry,
         settings.http_queue_delay,
         tls,
-    );
-    let (background, background_tasks) = smsbox::app::background();
+    )
+    .driven_by(background.clone());
     let app = App {
         settings,
         users,
