@@ -110,7 +110,8 @@ def store_metrics(admin_port):
             text = answer.read().decode()
     except OSError:
         return {}
-    wanted = {"bearerbox_store_commits_total": "store_commits", "bearerbox_store_operations_total": "store_ops"}
+    wanted = {"bearerbox_store_commits_total": "store_commits", "bearerbox_store_operations_total": "store_ops",
+              "bearerbox_store_commit_seconds_total": "store_commit_s"}
     found = {}
     for line in text.splitlines():
         name, _, value = line.partition(" ")
