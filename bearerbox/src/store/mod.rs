@@ -213,8 +213,6 @@ pub struct Store {
     /// so `seq`s grow in commit order and a lane read by cursor never misses
     /// a message committed after a later one.
     next_seq: Arc<Mutex<i64>>,
-    /// Dropped with the last handle: the checkpoint thread then ends.
-    _checkpoints: Arc<Sender<()>>,
 }
 
 /// Statistics of the writer, for `/metrics` and the benchmarks.
@@ -285,22 +283,6 @@ impl Store {
             .map_err(|source| sql_error(path, "reading the last seq", source))?
             .unwrap_or(0)
             + 1;
-        // The WAL is copied back into the database by a thread of its own,
-        // not by whichever commit finds it long: that copy and its sync
-        // would otherwise hold every message waiting on that commit.
-        writer
-            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
-            .map_err(|source| sql_error(path, "turning off automatic checkpoints", source))?;
-        let checkpointer = open_connection(path)?;
-        let (stop_checkpoints, checkpoints_stop) = crossbeam_channel::bounded::<()>(0);
-        let checkpoint_path = path.to_owned();
-        thread::Builder::new()
-            .name("store-checkpoint".into())
-            .spawn(move || checkpoint_loop(&checkpointer, &checkpoints_stop, &checkpoint_path))
-            .map_err(|source| StoreError::Spawn {
-                path: path.to_owned(),
-                source,
-            })?;
         let (ops, incoming) = crossbeam_channel::unbounded();
         let thread_path = path.to_owned();
         let counters = Arc::new(Counters::default());
@@ -318,7 +300,6 @@ impl Store {
             reader: Arc::new(Mutex::new(reader)),
             counters,
             next_seq: Arc::new(Mutex::new(next_seq)),
-            _checkpoints: Arc::new(stop_checkpoints),
         })
     }
 
@@ -595,27 +576,6 @@ fn write_loop(
             .commit_micros
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
     }
-}
-
-/// How often the checkpoint thread copies what the WAL holds into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-
-/// Copies the WAL back into the database every `CHECKPOINT_EVERY` until the
-/// store is dropped; a PASSIVE checkpoint never waits for the writer, and the
-/// writer starts the WAL over once a checkpoint has copied all of it.
-fn checkpoint_loop(connection: &Connection, stop: &Receiver<()>, path: &Path) {
-    let mut failing = false;
-    while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        match connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            Ok(()) => failing = false,
-            Err(error) if !failing => {
-                failing = true;
-                log::warn!("store {}: checkpoint failed: {error}", path.display());
-            }
-            Err(_) => {}
-        }
-    }
-    let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
 }
 
 /// Runs a batch in one transaction. If the transaction fails (disk full, I/O
