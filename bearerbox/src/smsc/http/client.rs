@@ -17,7 +17,6 @@ use smol::net::TcpStream;
 
 use crate::hyper_io::HyperIo;
 
-
 /// A supplier's answer longer than this is not an answer to an MT.
 const MAX_ANSWER: usize = 64 * 1024;
 /// Idle connections kept per supplier host.
@@ -107,14 +106,28 @@ type Idle = HashMap<(String, u16), Vec<Connection>>;
 pub struct Client {
     idle: Rc<RefCell<Idle>>,
     timeout: Duration,
+    /// Where connections are driven (see [`Client::driven_by`]).
+    local: Option<smol::channel::Sender<LocalTask>>,
 }
+
+/// A connection's task, for the thread that runs the link.
+pub type LocalTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 impl Client {
     pub fn new(timeout: Duration) -> Client {
         Client {
             idle: Rc::default(),
             timeout,
+            local: None,
         }
+    }
+
+    /// Hands each connection's task to `tasks`, whose receiver spawns them on
+    /// the link's own executor. Without it they run on smol's global
+    /// executor thread, and every request wakes that thread and waits for it.
+    pub fn driven_by(mut self, tasks: smol::channel::Sender<LocalTask>) -> Client {
+        self.local = Some(tasks);
+        self
     }
 
     /// GETs `url`; an answer of any status is `Ok`.
@@ -204,10 +217,16 @@ impl Client {
                     address: address.to_owned(),
                     error,
                 })?;
-        smol::spawn(async move {
+        let drive = async move {
             let _ = connection.await;
-        })
-        .detach();
+        };
+        match &self.local {
+            Some(tasks) => {
+                // Closed only when the link ends, and its requests with it.
+                let _ = tasks.try_send(Box::pin(drive));
+            }
+            None => smol::spawn(drive).detach(),
+        }
         Ok(sender)
     }
 }

@@ -81,23 +81,34 @@ async fn submit_all(
     submissions: &Receiver<Submission>,
     events: &Sender<LinkEvent>,
 ) {
-    let client = Client::new(settings.timeout);
+    let (tasks, connections) = smol::channel::unbounded();
+    let client = Client::new(settings.timeout).driven_by(tasks);
     let slots = Arc::new(Semaphore::new(settings.max_pending));
     let mut pace = Pace::new(settings.throughput);
-    while let Ok(submission) = submissions.recv().await {
-        let slot = slots.acquire_arc().await;
-        pace.wait().await;
-        let client = client.clone();
-        let settings = settings.clone();
-        let events = events.clone();
-        executor
-            .spawn(async move {
-                let event = submit(&client, &settings, submission).await;
-                let _ = events.send(event).await;
-                drop(slot);
-            })
-            .detach();
-    }
+    // The client's connections run on this link's executor, beside its requests.
+    let spawning = async {
+        while let Ok(connection) = connections.recv().await {
+            executor.spawn(connection).detach();
+        }
+        future::pending::<()>().await
+    };
+    let submitting = async {
+        while let Ok(submission) = submissions.recv().await {
+            let slot = slots.acquire_arc().await;
+            pace.wait().await;
+            let client = client.clone();
+            let settings = settings.clone();
+            let events = events.clone();
+            executor
+                .spawn(async move {
+                    let event = submit(&client, &settings, submission).await;
+                    let _ = events.send(event).await;
+                    drop(slot);
+                })
+                .detach();
+        }
+    };
+    future::or(submitting, spawning).await;
 }
 
 async fn submit(client: &Client, settings: &HttpSettings, submission: Submission) -> LinkEvent {
