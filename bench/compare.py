@@ -228,7 +228,8 @@ def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=No
                                   "--connections", str(connections), "--requests", str(messages),
                                   "--seconds", "300"], capture_output=True, text=True, timeout=400)
             load = json.loads(out.stdout.strip().splitlines()[-1])
-            result.update(p50_ms=load["p50_ms"], p99_ms=load["p99_ms"], accepted=load["accepted"])
+            result.update(p50_ms=load["p50_ms"], p99_ms=load["p99_ms"], accepted=load["accepted"],
+                          load_s=load["seconds"], load_errors=load["errors"])
             parts = 2 if scenario == "mt-300" else 1
             expected = load["accepted"] * parts
             deadline = time.time() + 120
