@@ -700,7 +700,8 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<E
                         let spawner = box_executor.clone();
                         box_executor
                             .spawn(async move {
-                                if let Err(error) = boxc::serve(&spawner, board, stream, peer).await {
+                                if let Err(error) = boxc::serve(&spawner, board, stream, peer).await
+                                {
                                     log::debug!("box connection from {peer} ended: {error}");
                                 }
                             })

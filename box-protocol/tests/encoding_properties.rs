@@ -45,7 +45,8 @@ fn read_back(charset: &str, text: &str) -> String {
 }
 
 #[test]
-fn shift_jis_writes_yen_overline_and_minus_as_what_reads_back_as_backslash_tilde_and_fullwidth_minus() {
+fn shift_jis_writes_yen_overline_and_minus_as_what_reads_back_as_backslash_tilde_and_fullwidth_minus()
+ {
     let charset = Charset::from_name("Shift_JIS").unwrap();
     let bytes = charset.encode("\u{A5}\u{203E}\u{2212}").unwrap();
     assert_eq!(bytes, [0x5C, 0x7E, 0x81, 0x7C]);

@@ -21,10 +21,10 @@ use smol::net::{TcpListener, TcpStream};
 use smol::{LocalExecutor, Timer};
 use smol_hyper::rt::SmolTimer;
 
-use bearerbox::hyper_io::HyperIo;
 use crate::app::{App, BackgroundTasks};
 use crate::bearerbox_link::{self, Target};
 use crate::http_api;
+use bearerbox::hyper_io::HyperIo;
 
 /// After a failed `accept`, wait this long before the next.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);

@@ -105,7 +105,11 @@ struct Sinks {
 impl Sinks {
     /// The lowest level any sink takes: records below it are not even formatted.
     fn lowest(&self) -> Option<Level> {
-        self.files.iter().map(|sink| sink.level).chain(self.console).min()
+        self.files
+            .iter()
+            .map(|sink| sink.level)
+            .chain(self.console)
+            .min()
     }
 }
 
@@ -117,11 +121,7 @@ struct Logger {
 /// `log::debug!` in a hot path costs one comparison when nothing takes debug
 /// lines. Called with the sinks locked, after every change to them.
 fn set_max_level(sinks: &Sinks) {
-    log::set_max_level(
-        sinks
-            .lowest()
-            .map_or(log::LevelFilter::Off, Level::filter),
-    );
+    log::set_max_level(sinks.lowest().map_or(log::LevelFilter::Off, Level::filter));
 }
 
 static LOGGER: OnceLock<Logger> = OnceLock::new();

@@ -558,7 +558,9 @@ fn write_loop(
         let gather_until = busy.then(|| Instant::now() + GATHER);
         while batch.len() < MAX_BATCH {
             let next = match gather_until {
-                Some(deadline) if batch.len() < GATHER_ENOUGH => incoming.recv_deadline(deadline).ok(),
+                Some(deadline) if batch.len() < GATHER_ENOUGH => {
+                    incoming.recv_deadline(deadline).ok()
+                }
                 _ => incoming.try_recv().ok(),
             };
             match next {

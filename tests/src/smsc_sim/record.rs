@@ -335,7 +335,10 @@ impl PduRecord {
     /// rusmpp-core's view of the body, for people reading the record.
     pub fn body(&self) -> String {
         match &self.body {
-            RecordBody::Decoded(pdu) => pdu.as_ref().map(|pdu| format!("{pdu:?}")).unwrap_or_default(),
+            RecordBody::Decoded(pdu) => pdu
+                .as_ref()
+                .map(|pdu| format!("{pdu:?}"))
+                .unwrap_or_default(),
             RecordBody::Undecodable(error) => error.clone(),
         }
     }
