@@ -690,29 +690,12 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<E
         let box_executor = executor.clone();
         let box_loop = async move {
             let Some(boxes) = boxes else { return };
-            if let Ok(address) = boxes.local_addr() {
-                log::info!("box port listening on {address}");
-            }
-            loop {
-                match boxes.accept().await {
-                    Ok((stream, peer)) => {
-                        let board = box_board.clone();
-                        let spawner = box_executor.clone();
-                        box_executor
-                            .spawn(async move {
-                                if let Err(error) = boxc::serve(&spawner, board, stream, peer).await
-                                {
-                                    log::debug!("box connection from {peer} ended: {error}");
-                                }
-                            })
-                            .detach();
-                    }
-                    Err(error) => {
-                        log::warn!("box port: accept failed: {error}");
-                        Timer::after(ACCEPT_PAUSE).await;
-                    }
-                }
-            }
+            let spawner = box_executor.clone();
+            accept_loop(box_executor, boxes, "box", move |stream, peer| {
+                let (board, spawner) = (box_board.clone(), spawner.clone());
+                async move { boxc::serve(&spawner, board, stream, peer).await }
+            })
+            .await
         };
         let serving = [executor.spawn(admin_loop), executor.spawn(box_loop)];
         // Closed by the trigger; nothing is ever sent.

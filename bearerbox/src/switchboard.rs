@@ -511,7 +511,7 @@ impl Switchboard {
             direction: Direction::ToSmsc,
             lane: lane.clone(),
             accepted_at: now,
-            payload: Msg::Sms(sms.clone()).to_bytes(),
+            payload: Msg::sms_to_bytes(&sms),
         };
         let (seqs, done) = store.insert_numbered(vec![message]);
         let seq = seqs.first().copied().unwrap_or_default();

@@ -480,6 +480,15 @@ impl Msg {
         out
     }
 
+    /// The payload of `Msg::Sms(sms)` from a borrowed message, for a caller
+    /// that stores the bytes and keeps the message: no copy of it to wrap.
+    pub fn sms_to_bytes(sms: &Sms) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_integer(&mut out, Self::SMS);
+        sms.encode_fields(&mut out);
+        out
+    }
+
     /// Reads one whole payload; bytes after the last field are an error.
     pub fn decode(payload: &[u8]) -> Result<Msg, DecodeError> {
         let mut r = Reader::new(payload);
@@ -536,6 +545,14 @@ mod tests {
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xff, 0xff, 0xff,
     ];
+
+    #[test]
+    fn a_borrowed_sms_encodes_to_the_bytes_of_its_msg() {
+        let Ok(Msg::Sms(sms)) = Msg::decode(&MO_PAYLOAD) else {
+            panic!("the reference MO does not decode");
+        };
+        assert_eq!(Msg::sms_to_bytes(&sms), MO_PAYLOAD);
+    }
 
     #[test]
     fn reference_mo_decodes_to_its_fields_and_back_to_its_bytes() {

@@ -122,8 +122,13 @@ impl Link {
     /// Acks an MO or DLR bearerbox handed us; dropped if the session that
     /// carried it is gone (bearerbox re-sends unacked messages).
     pub fn ack(&self, sms: &Sms, status: AckStatus) {
+        self.ack_id(sms.id, sms.time, status);
+    }
+
+    /// Acks the message `id` (sent at `time`) once it was handled and dropped.
+    pub fn ack_id(&self, id: Uuid, time: Option<i32>, nack: AckStatus) {
         if let Some(writer) = &self.state.borrow().writer {
-            let _ = writer.try_send(Msg::ack(sms, status));
+            let _ = writer.try_send(Msg::Ack { nack, time, id });
         }
     }
 

@@ -67,20 +67,26 @@ fn dcs(sms: &Sms) -> u8 {
     }
 }
 
-/// One value of the meta-data, `?group?k=v&k2=v2&?group2?…`.
+/// One value of the meta-data, `?group?k=v&k2=v2&?group2?…`, decoded.
 fn meta_value(meta: &[u8], group: &str, key: &str) -> Option<Vec<u8>> {
-    let text = String::from_utf8_lossy(meta);
-    let mut sections = text.split('?').skip(1);
+    let raw = meta_raw(meta, group.as_bytes(), key.as_bytes())?;
+    crate::urlcode::decode(raw, "meta-data").ok()
+}
+
+/// One value of the meta-data as it stands, still URL-encoded.
+pub(crate) fn meta_raw<'m>(meta: &'m [u8], group: &[u8], key: &[u8]) -> Option<&'m [u8]> {
+    let mut sections = meta.split(|&b| b == b'?').skip(1);
     while let Some(name) = sections.next() {
         let pairs = sections.next().unwrap_or_default();
         if name != group {
             continue;
         }
-        for pair in pairs.split('&') {
-            if let Some((k, v)) = pair.split_once('=')
-                && k == key
+        for pair in pairs.split(|&b| b == b'&') {
+            if let Some(value) = pair
+                .strip_prefix(key)
+                .and_then(|rest| rest.strip_prefix(b"="))
             {
-                return crate::urlcode::decode(v.as_bytes(), "meta-data").ok();
+                return Some(value);
             }
         }
     }

@@ -37,12 +37,9 @@ pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inboun
         executor
             .spawn(async move {
                 while let Ok(report) = receiver.recv().await {
-                    let handled = Sms {
-                        time: report.time,
-                        ..Sms::undefined(report.id)
-                    };
+                    let (id, time) = (report.id, report.time);
                     report_arrived(&app, report).await;
-                    app.link.ack(&handled, AckStatus::Success);
+                    app.link.ack_id(id, time, AckStatus::Success);
                 }
             })
             .detach();
@@ -65,12 +62,9 @@ pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inboun
             let app = app.clone();
             executor
                 .spawn(async move {
-                    let handled = Sms {
-                        time: sms.time,
-                        ..Sms::undefined(sms.id)
-                    };
+                    let (id, time) = (sms.id, sms.time);
                     mo_arrived(&app, sms).await;
-                    app.link.ack(&handled, AckStatus::Success);
+                    app.link.ack_id(id, time, AckStatus::Success);
                 })
                 .detach();
         }
@@ -88,17 +82,7 @@ fn report_lane_key(report: &Sms) -> &[u8] {
 
 /// The `id` of the `?orig_msg?` section of meta-data.
 fn orig_msg_id(meta: &[u8]) -> Option<&[u8]> {
-    const SECTION: &[u8] = b"?orig_msg?";
-    let start = meta.windows(SECTION.len()).position(|w| w == SECTION)? + SECTION.len();
-    let section = meta.get(start..)?;
-    let section = match section.iter().position(|&b| b == b'?') {
-        Some(end) => section.get(..end)?,
-        None => section,
-    };
-    section
-        .split(|&b| b == b'&')
-        .find_map(|pair| pair.strip_prefix(b"id="))
-        .filter(|id| !id.is_empty())
+    crate::escapes::meta_raw(meta, b"orig_msg", b"id").filter(|id| !id.is_empty())
 }
 
 /// Kannel 1.4.5's `mo-recode`: UCS-2 text becomes UTF-8 with coding 0 and

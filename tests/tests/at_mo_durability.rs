@@ -4,9 +4,9 @@
 //! the storage when the link comes up) and the message arrives once.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use box_protocol::message::{Msg, Sms, SmsType};
+use box_protocol::message::SmsType;
 use nix::sys::signal::Signal;
 use tests::TestResult;
 use tests::box_client::BoxClient;
@@ -74,23 +74,6 @@ fn start(
     Ok((bearerbox, boxc))
 }
 
-/// The next sms the box gets within `wait`, acked as smsbox would; `None` if none came.
-fn next_sms(boxc: &mut BoxClient, wait: Duration) -> Option<Sms> {
-    let deadline = Instant::now() + wait;
-    loop {
-        let left = deadline.checked_duration_since(Instant::now())?;
-        match boxc.next(left) {
-            Ok(Msg::Sms(sms)) => {
-                // An ack the box cannot send shows up as a missing message later.
-                let _ = boxc.ack(&sms);
-                return Some(sms);
-            }
-            Ok(_) => continue,
-            Err(_) => return None,
-        }
-    }
-}
-
 #[test]
 fn stored_parts_are_deleted_only_after_the_whole_message_reached_the_box() -> TestResult {
     let modem = ModemSim::start(SimOptions::default())?;
@@ -107,7 +90,7 @@ fn stored_parts_are_deleted_only_after_the_whole_message_reached_the_box() -> Te
     assert_eq!(count(&modem, "AT+CMGD"), 0, "{:?}", modem.commands());
     assert_eq!(modem.stored(), vec![first, second]);
     let third = modem.inject_stored_part(&parts[2]);
-    let mo = next_sms(&mut boxc, WAIT).ok_or_else(|| {
+    let mo = boxc.next_sms_acked(WAIT).ok_or_else(|| {
         format!(
             "no MO at the box\n--- bearerbox.log ---\n{}",
             setup.read("bearerbox.log")
@@ -152,7 +135,7 @@ fn parts_on_the_modem_when_bearerbox_is_killed_are_joined_after_the_restart_once
     drop(boxc);
     let (_bearerbox, mut boxc) = start(&modem, &setup, lists + 1)?;
     modem.inject_stored_part(&parts[2]);
-    let mo = next_sms(&mut boxc, WAIT).ok_or_else(|| {
+    let mo = boxc.next_sms_acked(WAIT).ok_or_else(|| {
         format!(
             "no MO at the box after the restart\n--- bearerbox.log ---\n{}",
             setup.read("bearerbox.log")
@@ -162,7 +145,7 @@ fn parts_on_the_modem_when_bearerbox_is_killed_are_joined_after_the_restart_once
     assert_eq!(mo.sender.as_deref(), Some(SENDER.as_bytes()));
     modem.wait_until("the storage emptied", WAIT, |m| m.storage.is_empty())?;
     assert!(
-        next_sms(&mut boxc, Duration::from_secs(2)).is_none(),
+        boxc.next_sms_acked(Duration::from_secs(2)).is_none(),
         "the message (or a part) arrived twice"
     );
     Ok(())

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use box_protocol::message::{Msg, Sms, SmsType};
+use box_protocol::message::SmsType;
 use nix::sys::signal::Signal;
 use tests::TestResult;
 use tests::box_client::BoxClient;
@@ -79,23 +79,6 @@ fn start(
     Ok((bearerbox, boxc))
 }
 
-/// The next sms the box gets within `wait`, acked as smsbox would; `None` if none came.
-fn next_sms(boxc: &mut BoxClient, wait: Duration) -> Option<Sms> {
-    let deadline = Instant::now() + wait;
-    loop {
-        let left = deadline.checked_duration_since(Instant::now())?;
-        match boxc.next(left) {
-            Ok(Msg::Sms(sms)) => {
-                // An ack the box cannot send shows up as a missing message later.
-                let _ = boxc.ack(&sms);
-                return Some(sms);
-            }
-            Ok(_) => continue,
-            Err(_) => return None,
-        }
-    }
-}
-
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> TestResult {
     let deadline = Instant::now() + WAIT;
     while !done() {
@@ -122,7 +105,7 @@ fn held_mo_parts_are_answered_only_after_the_whole_message_is_committed() -> Tes
     assert_eq!(sim.unanswered_mo().len(), 2);
     let last_sent = SystemTime::now();
     send_part(&sim, 3)?;
-    let mo = next_sms(&mut boxc, WAIT).ok_or_else(|| {
+    let mo = boxc.next_sms_acked(WAIT).ok_or_else(|| {
         format!(
             "no MO at the box\n--- bearerbox.log ---\n{}",
             setup.read("bearerbox.log")
@@ -152,12 +135,12 @@ fn a_part_the_smsc_sends_twice_is_joined_once_and_both_copies_are_answered() -> 
     std::thread::sleep(SETTLE);
     assert_eq!(responses(&sim), vec![]);
     send_part(&sim, 3)?;
-    let mo = next_sms(&mut boxc, WAIT).ok_or("no MO at the box")?;
+    let mo = boxc.next_sms_acked(WAIT).ok_or("no MO at the box")?;
     assert_eq!(mo.msgdata.as_deref(), Some(&b"one two three"[..]));
     wait_for("four deliver_sm_resp", || responses(&sim).len() >= 4)?;
     assert_eq!(sim.unanswered_mo(), vec![]);
     assert!(
-        next_sms(&mut boxc, Duration::from_secs(1)).is_none(),
+        boxc.next_sms_acked(Duration::from_secs(1)).is_none(),
         "the copy came through"
     );
     Ok(())
@@ -188,7 +171,7 @@ fn parts_held_when_bearerbox_is_killed_come_again_and_the_message_arrives_once()
         sim.unanswered_mo().iter().filter(|(c, _)| *c != 1).count() == 2
     })?;
     send_part(&sim, 3)?;
-    let mo = next_sms(&mut boxc, WAIT).ok_or_else(|| {
+    let mo = boxc.next_sms_acked(WAIT).ok_or_else(|| {
         format!(
             "no MO at the box after the restart\n--- bearerbox.log ---\n{}",
             setup.read("bearerbox.log")
@@ -203,7 +186,7 @@ fn parts_held_when_bearerbox_is_killed_come_again_and_the_message_arrives_once()
         responses(&sim)
     );
     assert!(
-        next_sms(&mut boxc, Duration::from_secs(2)).is_none(),
+        boxc.next_sms_acked(Duration::from_secs(2)).is_none(),
         "the message (or a part) arrived twice"
     );
     Ok(())

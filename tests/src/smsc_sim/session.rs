@@ -411,7 +411,7 @@ impl Session<'_> {
             return;
         }
         let err = if stat == "DELIVRD" { 0 } else { 1 };
-        if let Err(error) = self.shared.schedule_receipt(submit, stat, err, due) {
+        if let Err(error) = self.shared.schedule_receipt(submit, stat, err, &[], due) {
             self.shared
                 .note_error(format!("connection {}: no receipt: {error}", self.id));
         }

@@ -574,22 +574,12 @@ impl Shared {
             .find(|s| s.message_id.as_deref() == Some(message_id))
             .cloned()
             .ok_or_else(|| SimError::UnknownMessageId(message_id.to_string()))?;
-        self.queue_receipt(&submit, stat, err, tlvs, Instant::now())
+        self.schedule_receipt(&submit, stat, err, tlvs, Instant::now())
     }
 
-    /// Queues a receipt for an answered submit, on the connection it came
-    /// from when that one can receive.
+    /// Queues a receipt (with `tlvs`) for an answered submit, on the
+    /// connection it came from when that one can receive.
     pub fn schedule_receipt(
-        &self,
-        submit: &Submit,
-        stat: &str,
-        err: u16,
-        due: Instant,
-    ) -> Result<(), SimError> {
-        self.queue_receipt(submit, stat, err, &[], due)
-    }
-
-    fn queue_receipt(
         &self,
         submit: &Submit,
         stat: &str,

@@ -106,28 +106,21 @@ type Idle = HashMap<(String, u16), Vec<Connection>>;
 pub struct Client {
     idle: Rc<RefCell<Idle>>,
     timeout: Duration,
-    /// Where connections are driven (see [`Client::driven_by`]).
-    local: Option<smol::channel::Sender<LocalTask>>,
+    /// Where each connection's task goes: the link's own executor spawns
+    /// them, so that a request does not wake another thread and wait for it.
+    local: smol::channel::Sender<LocalTask>,
 }
 
 /// A connection's task, for the thread that runs the link.
 pub type LocalTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 impl Client {
-    pub fn new(timeout: Duration) -> Client {
+    pub fn new(timeout: Duration, local: smol::channel::Sender<LocalTask>) -> Client {
         Client {
             idle: Rc::default(),
             timeout,
-            local: None,
+            local,
         }
-    }
-
-    /// Hands each connection's task to `tasks`, whose receiver spawns them on
-    /// the link's own executor. Without it they run on smol's global
-    /// executor thread, and every request wakes that thread and waits for it.
-    pub fn driven_by(mut self, tasks: smol::channel::Sender<LocalTask>) -> Client {
-        self.local = Some(tasks);
-        self
     }
 
     /// GETs `url`; an answer of any status is `Ok`.
@@ -220,13 +213,8 @@ impl Client {
         let drive = async move {
             let _ = connection.await;
         };
-        match &self.local {
-            Some(tasks) => {
-                // Closed only when the link ends, and its requests with it.
-                let _ = tasks.try_send(Box::pin(drive));
-            }
-            None => smol::spawn(drive).detach(),
-        }
+        // Closed only when the link ends, and its requests with it.
+        let _ = self.local.try_send(Box::pin(drive));
         Ok(sender)
     }
 }

@@ -82,7 +82,7 @@ async fn submit_all(
     events: &Sender<LinkEvent>,
 ) {
     let (tasks, connections) = smol::channel::unbounded();
-    let client = Client::new(settings.timeout).driven_by(tasks);
+    let client = Client::new(settings.timeout, tasks);
     let slots = Arc::new(Semaphore::new(settings.max_pending));
     let mut pace = Pace::new(settings.throughput);
     // The client's connections run on this link's executor, beside its requests.

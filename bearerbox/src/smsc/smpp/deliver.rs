@@ -325,7 +325,12 @@ impl<H> MoAssembler<H> {
         let concat = Udh::parse(&udh)
             .ok()
             .and_then(|header| header.concat().ok().flatten());
-        let print = fingerprint(&udh, &payload);
+        // Only parts of a concatenated message are told apart by their print.
+        let print = if concat.is_some() {
+            fingerprint(&udh, &payload)
+        } else {
+            0
+        };
         if let Some(concat) = &concat {
             let key = (origin.clone(), concat.reference, concat.total);
             let repeat = !self.held.contains_key(&key)
@@ -346,15 +351,16 @@ impl<H> MoAssembler<H> {
                 let (meta, mut handles) = match (assembled.reference, &concat) {
                     (Some(reference), Some(concat)) => {
                         let key = (assembled.origin.clone(), reference, assembled.total);
-                        let held = self.held.remove(&key);
-                        let mut parts = held.as_ref().map(|h| h.parts.clone()).unwrap_or_default();
+                        let (mut parts, meta, handles) = match self.held.remove(&key) {
+                            Some(held) if !held.meta.is_empty() => {
+                                (held.parts, held.meta, held.handles)
+                            }
+                            Some(held) => (held.parts, meta_data, held.handles),
+                            None => (Vec::new(), meta_data, Vec::new()),
+                        };
                         parts.push((concat.seq, print));
                         self.done.insert(key, Done { at: now, parts });
-                        match held {
-                            Some(held) if !held.meta.is_empty() => (held.meta, held.handles),
-                            Some(held) => (meta_data, held.handles),
-                            None => (meta_data, Vec::new()),
-                        }
+                        (meta, handles)
                     }
                     _ => (meta_data, Vec::new()),
                 };
