@@ -44,6 +44,7 @@ pub mod clock;
 pub mod dlr;
 pub mod foreign_id;
 pub mod http1;
+pub mod http_server;
 pub mod hyper_io;
 pub mod ip_list;
 pub mod lane;

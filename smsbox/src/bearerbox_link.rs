@@ -8,12 +8,15 @@
 //! session is up (sendsms answers 503 at once when not) and sends.
 //! Everything lives on one thread (smol's local executor), hence `Rc`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::time::Duration;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use box_protocol::frame::{Deframer, Limits, write_frame};
 use box_protocol::message::{AckStatus, AdminCommand, Msg, Sms};
@@ -27,6 +30,16 @@ pub const DEFAULT_HOST: &str = "localhost";
 pub const DEFAULT_PORT: u16 = 13001;
 /// Kannel's DEFAULT_HEARTBEAT.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a message waits for bearerbox's ack before its request is
+/// answered with a temporary failure. A healthy bearerbox acks in
+/// milliseconds (one store write); one silent for seconds is not going to
+/// deliver either, and the client is better told to retry than left hanging.
+pub const ACK_TIMEOUT: Duration = Duration::from_secs(4);
+/// How often a session looks for acks overdue, so an overdue ack is given
+/// up at most this much after [`ACK_TIMEOUT`]. One look a second costs
+/// less than a timer for each message, which async-io registers (and wakes
+/// its reactor for) on every request.
+const ACK_SWEEP: Duration = Duration::from_secs(1);
 
 /// Where bearerbox is and who we say we are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,11 +91,70 @@ pub enum SendError {
     Timeout,
 }
 
-#[derive(Debug, Default)]
+/// A message's ack, or why there will be none.
+pub type AckOutcome = Result<AckStatus, SendError>;
+
+/// Where an ack is left for the request waiting on it.
+#[derive(Default)]
+struct AckSlot {
+    outcome: Cell<Option<AckOutcome>>,
+    waker: Cell<Option<Waker>>,
+}
+
+impl AckSlot {
+    fn fill(&self, outcome: AckOutcome) {
+        self.outcome.set(Some(outcome));
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// Completes with bearerbox's ack of one message: its status, or
+/// [`SendError::Lost`] when the session ends first, or
+/// [`SendError::Timeout`] after [`ACK_TIMEOUT`].
+pub struct AckWait(Rc<AckSlot>);
+
+impl Future for AckWait {
+    type Output = AckOutcome;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<AckOutcome> {
+        match self.0.outcome.take() {
+            Some(outcome) => Poll::Ready(outcome),
+            None => {
+                self.0.waker.set(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl fmt::Debug for AckWait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AckWait")
+    }
+}
+
+struct Waiting {
+    slot: Rc<AckSlot>,
+    due: Instant,
+}
+
+#[derive(Default)]
 struct State {
     writer: Option<Sender<Msg>>,
-    pending: HashMap<Uuid, Sender<AckStatus>>,
+    pending: HashMap<Uuid, Waiting>,
     load: i32,
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("State")
+            .field("connected", &self.writer.is_some())
+            .field("pending", &self.pending.len())
+            .field("load", &self.load)
+            .finish()
+    }
 }
 
 /// The shared handle on the link.
@@ -100,18 +172,24 @@ impl Link {
         self.state.borrow().writer.is_some()
     }
 
-    /// Sends an MT; the receiver gets bearerbox's ack of its id.
-    pub fn submit(&self, sms: Sms) -> Result<Receiver<AckStatus>, SendError> {
-        let (ack_sender, ack) = smol::channel::bounded(1);
+    /// Sends an MT; the wait completes with bearerbox's ack of its id.
+    pub fn submit(&self, sms: Sms) -> Result<AckWait, SendError> {
         let mut state = self.state.borrow_mut();
-        let writer = state.writer.clone().ok_or(SendError::NotConnected)?;
+        let writer = state.writer.as_ref().ok_or(SendError::NotConnected)?;
         let id = sms.id;
-        state.pending.insert(id, ack_sender);
         if writer.try_send(Msg::Sms(sms)).is_err() {
-            state.pending.remove(&id);
             return Err(SendError::Lost);
         }
-        Ok(ack)
+        let slot = Rc::new(AckSlot::default());
+        let due = Instant::now() + ACK_TIMEOUT;
+        state.pending.insert(
+            id,
+            Waiting {
+                slot: slot.clone(),
+                due,
+            },
+        );
+        Ok(AckWait(slot))
     }
 
     /// Forgets a message whose ack nobody waits for any more.
@@ -149,19 +227,36 @@ impl Link {
     }
 
     fn detach(&self) {
-        let mut state = self.state.borrow_mut();
-        state.writer = None;
-        // Dropping the senders wakes every waiting request with `Lost`.
-        state.pending.clear();
+        let pending = {
+            let mut state = self.state.borrow_mut();
+            state.writer = None;
+            std::mem::take(&mut state.pending)
+        };
+        for waiting in pending.into_values() {
+            waiting.slot.fill(Err(SendError::Lost));
+        }
     }
 
     fn resolve(&self, id: &Uuid, status: AckStatus) {
-        let sender = self.state.borrow_mut().pending.remove(id);
-        match sender {
-            Some(sender) => {
-                let _ = sender.try_send(status);
-            }
+        let waiting = self.state.borrow_mut().pending.remove(id);
+        match waiting {
+            Some(waiting) => waiting.slot.fill(Ok(status)),
             None => log::debug!("ack {status:?} for {id}, which nobody waits for"),
+        }
+    }
+
+    /// Gives up on every ack due by `now`.
+    fn expire(&self, now: Instant) {
+        let mut overdue = Vec::new();
+        self.state.borrow_mut().pending.retain(|_, waiting| {
+            let keep = waiting.due > now;
+            if !keep {
+                overdue.push(waiting.slot.clone());
+            }
+            keep
+        });
+        for slot in overdue {
+            slot.fill(Err(SendError::Timeout));
         }
     }
 }
@@ -244,8 +339,20 @@ where
             }
         }
     };
-    future::or(reading, future::or(writing, beating)).await
+    let expiring = async {
+        loop {
+            sleep(ACK_SWEEP).await;
+            link.expire(Instant::now());
+        }
+    };
+    future::or(reading, future::or(writing, future::or(beating, expiring))).await
 }
+
+/// A write takes every message waiting, up to about this many octets: under
+/// load, many requests are answered in one turn of the executor, and one
+/// write for all of them costs one trip through the kernel's TCP instead of
+/// one each.
+const WRITE_BATCH: usize = 64 * 1024;
 
 async fn write_loop<S: AsyncWrite + Unpin>(
     mut stream: S,
@@ -254,9 +361,25 @@ async fn write_loop<S: AsyncWrite + Unpin>(
     let mut buffer = Vec::new();
     while let Ok(msg) = outgoing.recv().await {
         buffer.clear();
-        write_frame(&msg, &mut buffer)
-            .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error.to_string()))?;
+        let mut next = Some(msg);
+        let mut unwritable = None;
+        while let Some(msg) = next.take() {
+            if let Err(error) = write_frame(&msg, &mut buffer) {
+                unwritable = Some(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    error.to_string(),
+                ));
+                break;
+            }
+            if buffer.len() < WRITE_BATCH {
+                next = outgoing.try_recv().ok();
+            }
+        }
+        // The messages framed before one that cannot be are still sent.
         stream.write_all(&buffer).await?;
+        if let Some(error) = unwritable {
+            return Err(error);
+        }
     }
     Ok(())
 }
@@ -311,5 +434,58 @@ mod tests {
             delays,
             [250, 500, 1000, 2000, 4000, 8000, 10000, 10000, 10000]
         );
+    }
+
+    fn sent(link: &Link, to: &str) -> (Uuid, AckWait) {
+        let sms = Sms::new_mt("12345", to, "hello");
+        let id = sms.id;
+        match link.submit(sms) {
+            Ok(wait) => (id, wait),
+            Err(error) => panic!("a connected link refused a message: {error}"),
+        }
+    }
+
+    #[test]
+    fn each_ack_reaches_the_request_waiting_on_that_message() {
+        let link = Link::new();
+        let (writer, written) = smol::channel::unbounded();
+        link.attach(writer);
+        let (first, first_ack) = sent(&link, "1");
+        let (second, second_ack) = sent(&link, "2");
+        link.resolve(&second, AckStatus::Failed);
+        link.resolve(&first, AckStatus::Success);
+        assert_eq!(smol::block_on(first_ack), Ok(AckStatus::Success));
+        assert_eq!(smol::block_on(second_ack), Ok(AckStatus::Failed));
+        assert_eq!(written.len(), 2, "both messages went to the writer");
+    }
+
+    #[test]
+    fn an_ack_not_in_by_its_deadline_is_given_up_and_a_late_one_is_ignored() {
+        let link = Link::new();
+        let (writer, _written) = smol::channel::unbounded();
+        link.attach(writer);
+        let (id, ack) = sent(&link, "1");
+        link.expire(Instant::now());
+        assert_eq!(
+            link.state.borrow().pending.len(),
+            1,
+            "given up before its time"
+        );
+        link.expire(Instant::now() + ACK_TIMEOUT);
+        assert_eq!(smol::block_on(ack), Err(SendError::Timeout));
+        link.resolve(&id, AckStatus::Success);
+        assert!(link.state.borrow().pending.is_empty());
+    }
+
+    #[test]
+    fn a_session_that_ends_loses_every_ack_still_awaited_and_refuses_new_messages() {
+        let link = Link::new();
+        let (writer, _written) = smol::channel::unbounded();
+        link.attach(writer);
+        let (_, ack) = sent(&link, "1");
+        link.detach();
+        assert_eq!(smol::block_on(ack), Err(SendError::Lost));
+        let refused = link.submit(Sms::new_mt("12345", "2", "hello"));
+        assert!(matches!(refused, Err(SendError::NotConnected)));
     }
 }

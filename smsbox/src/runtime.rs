@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_lite::future;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -19,16 +19,17 @@ use hyper::{Request, Response, StatusCode};
 use smol::channel::{Receiver, Sender};
 use smol::net::{TcpListener, TcpStream};
 use smol::{LocalExecutor, Timer};
-use smol_hyper::rt::SmolTimer;
 
 use crate::app::{App, BackgroundTasks};
 use crate::bearerbox_link::{self, Target};
 use crate::http_api;
+use bearerbox::http_server::{self, Body, IdleWatch};
 use bearerbox::hyper_io::HyperIo;
 
 /// After a failed `accept`, wait this long before the next.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
-/// A client has this long to send a request's head, and to send its body.
+/// A client has this long to send a request's head (from the end of the
+/// previous answer, or from connecting), and to send its body.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Request head (request line with its URL, and headers) and body limits:
@@ -134,15 +135,22 @@ async fn accept_loop(executor: Rc<LocalExecutor<'static>>, listener: TcpListener
     }
 }
 
-/// One HTTP/1.1 connection, kept alive for as many requests as the client sends.
+/// One HTTP/1.1 connection, kept alive for as many requests as the client
+/// sends, and closed when it sends none (or only part of one) for
+/// [`HEADER_TIMEOUT`].
 async fn serve(stream: TcpStream, peer: SocketAddr, app: Rc<App>) -> Result<(), hyper::Error> {
+    let watch = IdleWatch::new();
+    let answering = watch.clone();
     let service = service_fn(move |request: Request<Incoming>| {
         let app = app.clone();
-        async move { Ok::<_, Infallible>(respond(&app, peer, request).await) }
+        let busy = answering.answering();
+        async move {
+            let response = respond(&app, peer, request).await;
+            drop(busy);
+            Ok::<_, Infallible>(response)
+        }
     });
-    http1::Builder::new()
-        .timer(SmolTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
+    let connection = http1::Builder::new()
         .max_buf_size(MAX_HEAD)
         .keep_alive(true)
         // hyper would otherwise read the socket once more while each request is
@@ -150,27 +158,19 @@ async fn serve(stream: TcpStream, peer: SocketAddr, app: Rc<App>) -> Result<(), 
         // re-arm of the poller per request, for nothing, as the answer is
         // written anyway and what was accepted stays accepted.
         .half_close(true)
-        .serve_connection(HyperIo::new(stream), service)
-        .await
+        .serve_connection(HyperIo::new(stream), service);
+    future::or(connection, async {
+        watch.idle_for(HEADER_TIMEOUT).await;
+        log::debug!("sendsms connection from {peer}: no request for {HEADER_TIMEOUT:?}, closed");
+        Ok(())
+    })
+    .await
 }
 
 async fn respond(app: &App, peer: SocketAddr, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let (head, body) = request.into_parts();
-    let collected = future::or(
-        async {
-            Limited::new(body, MAX_BODY)
-                .collect()
-                .await
-                .map(|c| Some(c.to_bytes()))
-        },
-        async {
-            Timer::after(BODY_TIMEOUT).await;
-            Ok(None)
-        },
-    )
-    .await;
-    let answer = match collected {
-        Ok(Some(body)) => {
+    let answer = match http_server::collect(body, MAX_BODY, BODY_TIMEOUT).await {
+        Body::Complete(body) => {
             let query = head.uri.query().unwrap_or_default().as_bytes();
             http_api::answer(
                 app,
@@ -183,17 +183,12 @@ async fn respond(app: &App, peer: SocketAddr, request: Request<Incoming>) -> Res
             )
             .await
         }
-        Ok(None) => crate::answers::Answer::new(408, "Request body not received in time, rejected"),
-        // Only the limit is "too long"; a body cut short or badly chunked is
-        // the client's malformed request.
-        Err(error)
-            if error
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            crate::answers::Answer::new(413, "Request body too long, rejected")
+        Body::TimedOut => {
+            crate::answers::Answer::new(408, "Request body not received in time, rejected")
         }
-        Err(error) => {
+        Body::TooLong => crate::answers::Answer::new(413, "Request body too long, rejected"),
+        // A body cut short or badly chunked is the client's malformed request.
+        Body::Malformed(error) => {
             crate::answers::Answer::new(400, &format!("Malformed request body, rejected: {error}"))
         }
     };

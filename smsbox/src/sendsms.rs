@@ -15,16 +15,15 @@
 //! number.
 
 use std::net::IpAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use box_protocol::encoding::{charset, ucs2};
 use box_protocol::message::{AckStatus, Coding, Sms, SmsType};
-use futures_lite::future;
 use uuid::Uuid;
 
 use crate::answers::{self, Answer};
 use crate::app::App;
-use crate::bearerbox_link::{Link, SendError};
+use crate::bearerbox_link::{AckWait, Link, SendError};
 use crate::credits::{Accounts, Charge, CreditsError};
 use crate::dlr_url;
 use crate::parts;
@@ -34,11 +33,6 @@ use crate::users::User;
 
 /// Kannel's default when `sendsms-url` is not set.
 pub const DEFAULT_URL: &str = "/cgi-bin/sendsms";
-/// How long a request waits for bearerbox's ack before answering with a
-/// temporary failure. A healthy bearerbox acks in milliseconds (one store
-/// write); one silent for seconds is not going to deliver either, and the
-/// client is better told to retry than left hanging.
-pub const ACK_TIMEOUT: Duration = Duration::from_secs(4);
 /// Kannel's longest accepted account.
 const MAX_ACCOUNT: usize = 64;
 
@@ -294,35 +288,21 @@ fn check(app: &App, user: &User, fields: &Fields) -> Result<Submission, Answer> 
 
 /// One MT handed to the link: its id, its receiver, and the wait for
 /// bearerbox's ack (or why it could not be handed over).
-type Wait = (
-    Uuid,
-    String,
-    Result<smol::channel::Receiver<AckStatus>, SendError>,
-);
+type Wait = (Uuid, String, Result<AckWait, SendError>);
 
-/// Waits for bearerbox's ack of each message (all within [`ACK_TIMEOUT`])
+/// Waits for bearerbox's ack of each message (each within the link's
+/// [`ACK_TIMEOUT`](crate::bearerbox_link::ACK_TIMEOUT))
 /// and refunds those it refused or never acked.
 async fn settle(
     link: Link,
     accounts: Option<Accounts>,
     waits: Vec<Wait>,
 ) -> Vec<(Uuid, Result<AckStatus, SendError>)> {
-    let deadline = smol::Timer::after(ACK_TIMEOUT);
-    let mut deadline = std::pin::pin!(deadline);
     let mut outcomes = Vec::new();
     for (id, _, wait) in waits {
         let outcome = match wait {
             Err(error) => Err(error),
-            Ok(receiver) => {
-                future::or(
-                    async { receiver.recv().await.map_err(|_| SendError::Lost) },
-                    async {
-                        (&mut deadline).await;
-                        Err(SendError::Timeout)
-                    },
-                )
-                .await
-            }
+            Ok(ack) => ack.await,
         };
         if outcome.is_err() {
             link.forget(&id);

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_lite::future;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -20,10 +20,10 @@ use hyper::{Request, Response, StatusCode};
 use smol::channel::Sender;
 use smol::net::{TcpListener, TcpStream};
 use smol::{LocalExecutor, Timer};
-use smol_hyper::rt::SmolTimer;
 
 use super::callback::{self, Callback, Params};
 use super::config::HttpSettings;
+use crate::http_server::{self, Body, IdleWatch};
 use crate::hyper_io::HyperIo;
 use crate::smsc::LinkEvent;
 
@@ -80,18 +80,27 @@ async fn connection(
     events: Sender<LinkEvent>,
 ) -> Result<(), hyper::Error> {
     let _ = stream.set_nodelay(true);
+    let watch = IdleWatch::new();
+    let answering = watch.clone();
     let service = service_fn(move |request: Request<Incoming>| {
         let settings = settings.clone();
         let events = events.clone();
-        async move { Ok::<_, Infallible>(respond(&settings, &events, peer, request).await) }
+        let busy = answering.answering();
+        async move {
+            let response = respond(&settings, &events, peer, request).await;
+            drop(busy);
+            Ok::<_, Infallible>(response)
+        }
     });
-    http1::Builder::new()
-        .timer(SmolTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
+    let connection = http1::Builder::new()
         .max_buf_size(MAX_HEAD)
         .keep_alive(true)
-        .serve_connection(HyperIo::new(stream), service)
-        .await
+        .serve_connection(HyperIo::new(stream), service);
+    future::or(connection, async {
+        watch.idle_for(HEADER_TIMEOUT).await;
+        Ok(())
+    })
+    .await
 }
 
 async fn respond(
@@ -101,20 +110,10 @@ async fn respond(
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let (head, body) = request.into_parts();
-    let collected = future::or(
-        async {
-            Limited::new(body, MAX_BODY)
-                .collect()
-                .await
-                .ok()
-                .map(|c| c.to_bytes())
-        },
-        async {
-            Timer::after(BODY_TIMEOUT).await;
-            None
-        },
-    )
-    .await;
+    let collected = match http_server::collect(body, MAX_BODY, BODY_TIMEOUT).await {
+        Body::Complete(body) => Some(body),
+        Body::TooLong | Body::Malformed(_) | Body::TimedOut => None,
+    };
     let Some(body) = collected else {
         return reply(
             settings.replies.error_status,
