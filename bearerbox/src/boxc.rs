@@ -13,7 +13,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use box_protocol::frame::{Deframer, Limits, write_frame};
 use box_protocol::message::{AdminCommand, Msg};
@@ -21,6 +21,7 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
 use smol::net::TcpStream;
 use smol::{LocalExecutor, Timer};
 
+use crate::deadline::Deadline;
 use crate::switchboard::{Shared, Switchboard};
 
 /// A box that sent nothing for this long is gone (three missed heartbeats).
@@ -107,12 +108,15 @@ async fn read_frames(
 ) -> io::Result<&'static str> {
     let mut deframer = Deframer::new(Limits::default());
     let mut buffer = vec![0u8; 64 * 1024];
+    let mut silence = Deadline::new();
+    let mut heard = Instant::now();
     loop {
         let read = future::or(async { Some(stream.read(&mut buffer).await) }, async {
-            Timer::after(SILENCE_LIMIT).await;
+            silence.until(heard + SILENCE_LIMIT).await;
             None
         })
         .await;
+        heard = Instant::now();
         let count = match read {
             None => return Ok("silent for too long"),
             Some(Ok(0)) => return Ok("end of stream"),

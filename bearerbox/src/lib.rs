@@ -41,6 +41,7 @@ pub mod admin;
 pub mod admin_commands;
 pub mod boxc;
 pub mod clock;
+pub mod deadline;
 pub mod dlr;
 pub mod foreign_id;
 pub mod http1;

@@ -54,6 +54,7 @@ use super::status::CommandStatus;
 use super::submit;
 use super::tls::LinkStream;
 use super::tlv::Tlvs;
+use crate::deadline::Deadline;
 use crate::smsc::{LinkEvent, Submission};
 
 /// How long a TCP connect may take before the attempt counts as failed.
@@ -346,6 +347,7 @@ impl Link {
             reference,
             stopping: false,
             framer: dump::Framer::default(),
+            timeout: Deadline::new(),
         };
         conn.run().await
     }
@@ -369,6 +371,9 @@ struct Connection<'a> {
     stopping: bool,
     /// PDUs read, for the dumps of a link with its own log file.
     framer: dump::Framer,
+    /// The session's next timeout (enquire_link, a response overdue, an MO
+    /// part held too long), which moves with nearly every PDU.
+    timeout: Deadline,
 }
 
 enum Wake {
@@ -440,6 +445,7 @@ impl Connection<'_> {
             let submissions = self.submissions.filter(|_| take_submissions);
             let reader = &mut self.stream;
             let flushed = &self.flushed.1;
+            let timeout = &mut self.timeout;
             let wake = future::or(
                 future::or(async { Wake::Read(reader.read(&mut buf).await) }, async {
                     match submissions {
@@ -456,8 +462,8 @@ impl Connection<'_> {
                     },
                     async {
                         match deadline {
-                            Some(at) => Timer::at(at).await,
-                            None => Timer::never().await,
+                            Some(at) => timeout.until(at).await,
+                            None => future::pending().await,
                         };
                         Wake::Timer
                     },
