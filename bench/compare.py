@@ -164,6 +164,13 @@ get-url = "http://127.0.0.1:{p['sink']}/mo?from=%p&to=%P&text=%a"
 """)
 
 
+def wrapper(box):
+    """BENCH_WRAP_BEARERBOX / BENCH_WRAP_SMSBOX: a command to run that box under,
+    e.g. `valgrind --tool=callgrind --callgrind-out-file=/tmp/bb.out` for exact
+    instruction counts (slow: use few messages, and read counts, not rates)."""
+    return os.environ.get(f"BENCH_WRAP_{box.upper()}", "").split()
+
+
 def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=None):
     kind, text, extra, connections = SCENARIOS[scenario]
     binaries = KANNEL if gateway == "kannel" else OURS
@@ -181,12 +188,12 @@ def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=No
         procs.append(sim)
         if not wait_port(p["smpp"]):
             raise RuntimeError("smsc-sim did not start")
-        bb = subprocess.Popen([binaries["bearerbox"], "-v", "3", str(d / "kannel.conf")], cwd=d,
+        bb = subprocess.Popen([*wrapper("bearerbox"), binaries["bearerbox"], "-v", "3", str(d / "kannel.conf")], cwd=d,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(bb)
         if not wait_port(p["box"]):
             raise RuntimeError(f"{gateway} bearerbox did not start; see {d}")
-        sb = subprocess.Popen([binaries["smsbox"], "-v", "3", str(d / "kannel.conf")], cwd=d,
+        sb = subprocess.Popen([*wrapper("smsbox"), binaries["smsbox"], "-v", "3", str(d / "kannel.conf")], cwd=d,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(sb)
         if not wait_port(p["sendsms"]):

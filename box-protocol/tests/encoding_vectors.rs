@@ -301,6 +301,21 @@ fn iconv_suffixes_and_case_do_not_matter() {
     assert_eq!(Charset::from_name(" Latin1 ").unwrap(), Charset::Latin1);
 }
 
+/// The two defaults sendsms asks for are found without the lists; they
+/// must still be what the lists and WHATWG's labels make of them.
+#[test]
+fn the_default_charsets_are_the_ones_their_aliases_name() {
+    for (name, alias) in [("UTF-8", "utf8"), ("utf-16be", "UnicodeBig")] {
+        assert_eq!(
+            Charset::from_name(name).unwrap(),
+            Charset::from_name(alias).unwrap(),
+            "{name} against {alias}"
+        );
+    }
+    assert_eq!(Charset::from_name("UTF-8").unwrap().name(), "UTF-8");
+    assert_eq!(Charset::from_name("UTF-16BE").unwrap(), Charset::Utf16Be);
+}
+
 #[test]
 fn a_character_outside_the_charset_is_reported_with_its_position() {
     assert_eq!(

@@ -4,8 +4,6 @@
 //! octet-stream POST with `X-Kannel-*` headers, Kannel's XML POST, and our
 //! JSON POST.
 
-use std::collections::HashMap;
-
 use hyper::HeaderMap;
 
 use crate::answers::Answer;
@@ -53,7 +51,9 @@ fn canonical(name: &str) -> Option<&'static str> {
 /// The fields of one request, by Kannel's canonical names.
 #[derive(Debug, Default, Clone)]
 pub struct Fields {
-    values: HashMap<&'static str, Vec<u8>>,
+    /// A handful per request, from a fixed set of names: a list is found
+    /// faster than a hash map can hash the name it is asked for.
+    values: Vec<(&'static str, Vec<u8>)>,
     /// Recipients given as a list (XML `<da>`, JSON array) rather than `to`.
     pub receivers: Option<Vec<String>>,
     /// 1 for an octet-stream body, else 0: the coding when none is given.
@@ -64,7 +64,10 @@ pub struct Fields {
 
 impl Fields {
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.values.get(name).map(Vec::as_slice)
+        self.values
+            .iter()
+            .find(|(named, _)| *named == name)
+            .map(|(_, value)| value.as_slice())
     }
 
     /// The field as text; bytes that are not UTF-8 are replaced.
@@ -73,8 +76,12 @@ impl Fields {
             .map(|value| String::from_utf8_lossy(value).into_owned())
     }
 
+    /// Sets a field; a later value of the same field replaces the earlier.
     fn set(&mut self, name: &'static str, value: Vec<u8>) {
-        self.values.insert(name, value);
+        match self.values.iter_mut().find(|(named, _)| *named == name) {
+            Some((_, old)) => *old = value,
+            None => self.values.push((name, value)),
+        }
     }
 
     fn set_named(&mut self, name: &str, value: Vec<u8>) {

@@ -14,6 +14,7 @@
 //! is not a number, an unknown charset, a numeric field that is not a
 //! number.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -88,8 +89,12 @@ fn int_field(
     label: &str,
     range: std::ops::RangeInclusive<i32>,
 ) -> Result<Option<i32>, Answer> {
-    let Some(text) = fields.text(name) else {
+    let Some(raw) = fields.get(name) else {
         return Ok(None);
+    };
+    // Not UTF-8 is not a number either.
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Err(Answer::misformed(label));
     };
     let text = text.trim();
     if text.is_empty() {
@@ -404,12 +409,15 @@ async fn answer_at_once(
 }
 
 /// The user's header and footer around the text.
-fn decorate(user: &User, text: &str) -> String {
-    format!(
-        "{}{text}{}",
-        user.header.as_deref().unwrap_or_default(),
-        user.footer.as_deref().unwrap_or_default()
-    )
+fn decorate<'a>(user: &User, text: &'a str) -> Cow<'a, str> {
+    match (&user.header, &user.footer) {
+        (None, None) => Cow::Borrowed(text),
+        (header, footer) => Cow::Owned(format!(
+            "{}{text}{}",
+            header.as_deref().unwrap_or_default(),
+            footer.as_deref().unwrap_or_default()
+        )),
+    }
 }
 
 /// The receivers allowed, and those denied, in the request's order.

@@ -151,6 +151,13 @@ impl Charset {
             name: name.to_owned(),
         };
         let base = name.split("//").next().unwrap_or_default().trim();
+        // The two every sendsms request without a charset asks for.
+        if base.eq_ignore_ascii_case("utf-8") {
+            return Ok(Charset::Whatwg(encoding_rs::UTF_8));
+        }
+        if base.eq_ignore_ascii_case("utf-16be") {
+            return Ok(Charset::Utf16Be);
+        }
         let label = base.to_ascii_lowercase();
         let is = |names: &[&str]| names.contains(&label.as_str());
         if label.is_empty() {
