@@ -158,6 +158,11 @@ pub fn write_frame(msg: &Msg, out: &mut Vec<u8>) -> Result<usize, FrameError> {
 pub struct Deframer {
     limits: Limits,
     buf: Vec<u8>,
+    /// Where the bytes not yet returned begin. Messages are taken from the
+    /// front without moving the rest: a read of many frames would otherwise
+    /// shift everything after each one (quadratic in frames per read). The
+    /// consumed front is dropped at the next push.
+    start: usize,
 }
 
 impl Deframer {
@@ -165,22 +170,31 @@ impl Deframer {
         Deframer {
             limits,
             buf: Vec::new(),
+            start: 0,
         }
     }
 
     pub fn push(&mut self, bytes: &[u8]) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
         self.buf.extend_from_slice(bytes);
+    }
+
+    fn pending(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
     }
 
     /// Bytes received but not yet returned as a message.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.pending().len()
     }
 
     /// How many bytes the next frame still lacks (0 when one is ready or the
     /// buffer holds an unacceptable prefix), so a reader can size its next read.
     pub fn missing(&self) -> usize {
-        match self.limits.check(&self.buf) {
+        match self.limits.check(self.pending()) {
             Err(FrameError::Incomplete { needed, available }) => needed - available,
             _ => 0,
         }
@@ -188,9 +202,13 @@ impl Deframer {
 
     /// The next complete message, `Ok(None)` if more bytes are needed.
     pub fn next_msg(&mut self) -> Result<Option<Msg>, FrameError> {
-        match self.limits.parse(&self.buf) {
+        match self.limits.parse(self.pending()) {
             Ok((msg, used)) => {
-                self.buf.drain(..used);
+                self.start += used;
+                if self.start >= self.buf.len() {
+                    self.buf.clear();
+                    self.start = 0;
+                }
                 Ok(Some(msg))
             }
             Err(FrameError::Incomplete { .. }) => Ok(None),

@@ -162,25 +162,30 @@ impl Session<'_> {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => return,
             }
+            // Frames are read where they lie; the consumed front goes once per read.
+            let mut start = 0;
             loop {
-                match wire::check(&buf) {
+                let rest = buf.get(start..).unwrap_or_default();
+                match wire::check(rest) {
                     Ok(None) => break,
                     Ok(Some(len)) => {
-                        let frame: Vec<u8> = buf.drain(..len).collect();
-                        self.on_frame(&frame);
+                        let frame = rest.get(..len).unwrap_or(rest);
+                        start += frame.len();
+                        self.on_frame(frame);
                     }
                     Err(error) => {
                         // The stream has lost its framing: say so and hang up.
                         self.shared
                             .note_error(format!("connection {}: {error}", self.id));
-                        let seq = wire::header(&buf).map_or(0, |h| h.sequence_number);
+                        let seq = wire::header(rest).map_or(0, |h| h.sequence_number);
                         self.answer(wire::header_only(GENERIC_NACK, ESME_RINVCMDLEN, seq));
                         self.close_after_answers();
-                        buf.clear();
+                        start = buf.len();
                         break;
                     }
                 }
             }
+            buf.drain(..start.min(buf.len()));
         }
     }
 

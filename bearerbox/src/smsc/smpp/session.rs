@@ -560,10 +560,16 @@ impl Session {
             return;
         }
         self.last_heard = now;
-        self.input.extend_from_slice(bytes);
+        // PDUs are parsed where they lie and the consumed front dropped once
+        // at the end: taking each out of the buffer moved all the rest, for
+        // every PDU of a read.
+        let mut input = std::mem::take(&mut self.input);
+        input.extend_from_slice(bytes);
+        let mut consumed = 0;
         // Each turn consumes at least a header, so this ends.
         while self.state != State::Closed {
-            let len = match pdu::check(&self.input, self.config.max_command_length) {
+            let rest = input.get(consumed..).unwrap_or_default();
+            let len = match pdu::check(rest, self.config.max_command_length) {
                 Ok(len) => len,
                 Err(error) if error.is_incomplete() => break,
                 Err(error) => {
@@ -572,12 +578,15 @@ impl Session {
                     break;
                 }
             };
-            let frame: Vec<u8> = self.input.drain(..len.min(self.input.len())).collect();
-            match Pdu::parse(&frame) {
+            let frame = rest.get(..len).unwrap_or(rest);
+            consumed += frame.len();
+            match Pdu::parse(frame) {
                 Ok(pdu) => self.on_pdu(pdu, now),
-                Err(error) => self.on_undecodable(&frame, &error),
+                Err(error) => self.on_undecodable(frame, &error),
             }
         }
+        input.drain(..consumed.min(input.len()));
+        self.input = input;
     }
 
     fn on_undecodable(&mut self, frame: &[u8], error: &DecodeError) {
