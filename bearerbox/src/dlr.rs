@@ -118,27 +118,16 @@ impl Receipt {
     /// SMSCs vary in case, order and spacing; unknown fields are ignored and
     /// missing ones stay `None`. `text:` runs to the end, as it may hold spaces.
     pub fn parse(receipt: &str) -> Receipt {
-        const KEYS: [&str; 8] = [
-            "id:",
-            "sub:",
-            "dlvrd:",
-            "submit date:",
-            "done date:",
-            "stat:",
-            "err:",
-            "text:",
-        ];
-        let lower = receipt.to_ascii_lowercase();
         // Where each key starts, so each value runs to the next key.
-        let mut starts: Vec<(usize, usize)> = KEYS
-            .iter()
+        let mut starts: Vec<(usize, usize)> = first_keys(receipt)
+            .into_iter()
             .enumerate()
-            .filter_map(|(index, key)| find_key(&lower, key).map(|at| (at, index)))
+            .filter_map(|(index, at)| at.map(|at| (at, index)))
             .collect();
         starts.sort_unstable();
         let mut parsed = Receipt::default();
         for (position, &(at, index)) in starts.iter().enumerate() {
-            let value_start = at + KEYS[index].len();
+            let value_start = at + RECEIPT_KEYS[index].len();
             let value_end = if index == 7 {
                 receipt.len()
             } else {
@@ -182,28 +171,84 @@ impl Receipt {
     }
 }
 
-/// Finds `key` at a word start: `id:` must not match inside `msgid:`, and
-/// `date:` keys contain a space so they are looked up whole.
-fn find_key(haystack: &str, key: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(found) = haystack.get(from..)?.find(key) {
-        let at = from + found;
-        let at_word_start = at == 0
-            || haystack
-                .as_bytes()
-                .get(at - 1)
-                .is_some_and(|b| b.is_ascii_whitespace());
-        if at_word_start {
-            return Some(at);
+/// The fields of a receipt, in [`Receipt::parse`]'s order.
+const RECEIPT_KEYS: [&str; 8] = [
+    "id:",
+    "sub:",
+    "dlvrd:",
+    "submit date:",
+    "done date:",
+    "stat:",
+    "err:",
+    "text:",
+];
+
+/// Where each key first starts a word, whatever its case: `id:` must not
+/// match inside `msgid:`, and the `date:` keys, which hold a space, are
+/// matched whole. One pass over the receipt, not one search per key.
+fn first_keys(receipt: &str) -> [Option<usize>; 8] {
+    let bytes = receipt.as_bytes();
+    let mut found = [None; 8];
+    let mut word_start = true;
+    for (at, &byte) in bytes.iter().enumerate() {
+        if word_start {
+            for (slot, key) in found.iter_mut().zip(RECEIPT_KEYS) {
+                if slot.is_none()
+                    && bytes
+                        .get(at..at + key.len())
+                        .is_some_and(|candidate| candidate.eq_ignore_ascii_case(key.as_bytes()))
+                {
+                    *slot = Some(at);
+                }
+            }
         }
-        from = at + key.len();
+        word_start = byte.is_ascii_whitespace();
     }
-    None
+    found
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The former search, one `find` per key over a lowercased copy: what
+    /// [`first_keys`] must agree with.
+    fn first_keys_by_search(receipt: &str) -> [Option<usize>; 8] {
+        let lower = receipt.to_ascii_lowercase();
+        let mut found = [None; 8];
+        for (slot, key) in found.iter_mut().zip(RECEIPT_KEYS) {
+            let mut from = 0;
+            while let Some(offset) = lower.get(from..).and_then(|rest| rest.find(key)) {
+                let at = from + offset;
+                if at == 0 || lower.as_bytes()[at - 1].is_ascii_whitespace() {
+                    *slot = Some(at);
+                    break;
+                }
+                from = at + key.len();
+            }
+        }
+        found
+    }
+
+    proptest! {
+        #[test]
+        fn keys_are_found_where_a_search_for_each_finds_them(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("id:".to_owned()), Just("ID:".to_owned()), Just("msgid:".to_owned()),
+                    Just("sub:".to_owned()), Just("Dlvrd:".to_owned()), Just("submit date:".to_owned()),
+                    Just("done DATE:".to_owned()), Just("stat:".to_owned()), Just("err:".to_owned()),
+                    Just("text:".to_owned()), Just(" ".to_owned()), Just("\t".to_owned()),
+                    "[a-z0-9é:]{0,6}",
+                ],
+                0..24,
+            )
+        ) {
+            let receipt: String = pieces.concat();
+            prop_assert_eq!(first_keys(&receipt), first_keys_by_search(&receipt), "{:?}", receipt);
+        }
+    }
 
     fn story(parts: u32, reports: &[(DlrEvent, bool)]) -> Vec<Option<DlrEvent>> {
         let mut progress = PartsProgress::new(parts);

@@ -291,16 +291,28 @@ impl Switchboard {
                     }
                     shared.borrow_mut().released(link);
                 }
-                AfterCommit::ToBox { lane, link, done } => match done.wait().await {
-                    Ok(_) => shared.borrow_mut().box_lane_filled(lane),
+                AfterCommit::ToBox {
+                    lane,
+                    link,
+                    seq,
+                    sms,
+                    done,
+                } => match done.wait().await {
+                    Ok(_) => shared.borrow_mut().box_lane_committed(lane, seq, *sms),
                     Err(error) => {
                         log::error!("{error}");
                         failed.extend(link);
                     }
                 },
                 AfterCommit::Report { report, done } => match done.wait().await {
-                    Ok(ReportOutcome::Forwarded { lane }) => {
-                        shared.borrow_mut().box_lane_filled(lane)
+                    Ok(ReportOutcome::Forwarded { lane, seq, payload }) => {
+                        match Msg::decode(&payload) {
+                            Ok(Msg::Sms(sms)) => {
+                                shared.borrow_mut().box_lane_committed(lane, seq, sms)
+                            }
+                            // Not ours to read here: the lane reads it from the store.
+                            _ => shared.borrow_mut().box_lane_filled(lane),
+                        }
                     }
                     Ok(ReportOutcome::Absorbed) => {}
                     Ok(ReportOutcome::Unmatched) => shared.borrow_mut().unmatched_report(report),
@@ -322,6 +334,32 @@ impl Switchboard {
     /// Something was committed on a box lane: it has something to read.
     fn box_lane_filled(&mut self, lane: String) {
         self.box_lanes.entry(lane).or_default().exhausted = false;
+        self.poke();
+    }
+
+    /// Message `seq` (`sms`) is on disk on a box lane. A lane that has read
+    /// everything before it takes it as it is, instead of reading it back
+    /// from the store; any other reads it in turn.
+    ///
+    /// Every box-lane commit is told here in commit order (the after-commit
+    /// queue is the store's queue order, which is `seq` order), so a lane
+    /// caught up when `seq` is told holds, or has finished, everything
+    /// before it. A refill that already read `seq` moved the cursor past it.
+    fn box_lane_committed(&mut self, lane: String, seq: i64, sms: Sms) {
+        let entry = self.box_lanes.entry(lane).or_default();
+        if entry.exhausted && entry.unread_commits == 0 && entry.room() > 0 && seq > entry.cursor {
+            entry.cursor = seq;
+            entry.window.push_back(Queued {
+                seq,
+                sms,
+                tries: 0,
+                not_before: 0,
+                accepted_at: unix_now(),
+                durable: true,
+            });
+        } else {
+            entry.exhausted = false;
+        }
         self.poke();
     }
 
@@ -1046,10 +1084,17 @@ impl Switchboard {
             direction: Direction::ToBox,
             lane: lane.clone(),
             accepted_at: unix_now(),
-            payload: Msg::Sms(sms).to_bytes(),
+            payload: Msg::sms_to_bytes(&sms),
         };
-        let done = self.store.insert(vec![message]);
-        self.after_commit(AfterCommit::ToBox { lane, link, done });
+        let (seqs, done) = self.store.insert_numbered(vec![message]);
+        let seq = seqs.first().copied().unwrap_or_default();
+        self.after_commit(AfterCommit::ToBox {
+            lane,
+            link,
+            seq,
+            sms: Box::new(sms),
+            done,
+        });
     }
 
     fn dispatch_box_lane(&mut self, name: &str, now: i64) {
@@ -1250,6 +1295,9 @@ pub enum AfterCommit {
     ToBox {
         lane: String,
         link: Option<usize>,
+        /// The message, as committed with `seq`.
+        seq: i64,
+        sms: Box<Sms>,
         done: Completion<Vec<i64>>,
     },
     /// A delivery report matched (or not) and committed for the boxes.

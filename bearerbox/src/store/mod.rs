@@ -927,9 +927,23 @@ mod tests {
             .collect()
     }
 
+    /// A forwarded report by its lane only: what the tests compare.
     fn forwarded() -> ReportOutcome {
         ReportOutcome::Forwarded {
             lane: "seen".into(),
+            seq: 0,
+            payload: Vec::new(),
+        }
+    }
+
+    fn resolved(completion: Completion<ReportOutcome>) -> ReportOutcome {
+        match wait(completion) {
+            ReportOutcome::Forwarded { lane, .. } => ReportOutcome::Forwarded {
+                lane,
+                seq: 0,
+                payload: Vec::new(),
+            },
+            other => other,
         }
     }
 
@@ -940,21 +954,38 @@ mod tests {
         // Queued behind the record: the writer sees it even before a commit.
         let buffered =
             store.resolve_report(report(&["6699", "1a2b"], DlrEvent::Buffered), to_boxes());
-        assert_eq!(wait(buffered), forwarded());
+        assert_eq!(resolved(buffered), forwarded());
         let other_smsc = ReportQuery {
             smsc_id: "b".into(),
             ..report(&["1a2b"], DlrEvent::Delivered)
         };
         assert_eq!(
-            wait(store.resolve_report(other_smsc, to_boxes())),
+            resolved(store.resolve_report(other_smsc, to_boxes())),
             ReportOutcome::Unmatched
         );
         let delivered = store.resolve_report(report(&["1a2b"], DlrEvent::Delivered), to_boxes());
-        assert_eq!(wait(delivered), forwarded());
+        assert_eq!(resolved(delivered), forwarded());
         let again = store.resolve_report(report(&["1a2b"], DlrEvent::Delivered), to_boxes());
-        assert_eq!(wait(again), ReportOutcome::Unmatched);
+        assert_eq!(resolved(again), ReportOutcome::Unmatched);
         assert_eq!(shown(&store), vec![4, 1]);
         assert_eq!(store_waiting(&store), 0);
+    }
+
+    #[test]
+    fn a_forwarded_report_says_where_it_was_committed_and_what() {
+        let (_dir, store) = temp_store();
+        store.record_dlr(record(&["k"])).detach();
+        let outcome = wait(store.resolve_report(report(&["k"], DlrEvent::Delivered), to_boxes()));
+        let stored = store.read_lane(Direction::ToBox, "seen", 0, 10).unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(
+            outcome,
+            ReportOutcome::Forwarded {
+                lane: "seen".into(),
+                seq: stored[0].seq,
+                payload: stored[0].payload.clone(),
+            }
+        );
     }
 
     #[test]
@@ -963,7 +994,9 @@ mod tests {
         store.record_dlr(record(&["p1", "p2", "p3"])).detach();
         let outcomes: Vec<_> = ["p2", "p1", "p3"]
             .iter()
-            .map(|key| wait(store.resolve_report(report(&[key], DlrEvent::Delivered), to_boxes())))
+            .map(|key| {
+                resolved(store.resolve_report(report(&[key], DlrEvent::Delivered), to_boxes()))
+            })
             .collect();
         assert_eq!(
             outcomes,
@@ -981,9 +1014,9 @@ mod tests {
     fn a_long_message_fails_when_one_part_fails_and_its_record_ends_with_the_last_part() {
         let (_dir, store) = temp_store();
         store.record_dlr(record(&["p1", "p2"])).detach();
-        wait(store.resolve_report(report(&["p1"], DlrEvent::Undelivered), to_boxes()));
+        resolved(store.resolve_report(report(&["p1"], DlrEvent::Undelivered), to_boxes()));
         assert_eq!(store_waiting(&store), 1);
-        wait(store.resolve_report(report(&["p2"], DlrEvent::Delivered), to_boxes()));
+        resolved(store.resolve_report(report(&["p2"], DlrEvent::Delivered), to_boxes()));
         assert_eq!(shown(&store), vec![2]);
         assert_eq!(store_waiting(&store), 0);
     }
@@ -993,7 +1026,7 @@ mod tests {
         let (_dir, store) = temp_store();
         store.record_dlr(record(&["same", "same"])).detach();
         let outcome =
-            wait(store.resolve_report(report(&["same"], DlrEvent::Delivered), to_boxes()));
+            resolved(store.resolve_report(report(&["same"], DlrEvent::Delivered), to_boxes()));
         assert_eq!(outcome, forwarded());
         assert_eq!(shown(&store), vec![1]);
         assert_eq!(store_waiting(&store), 0);
@@ -1003,8 +1036,9 @@ mod tests {
     fn an_event_the_user_did_not_ask_for_is_absorbed_and_still_ends_the_record() {
         let (_dir, store) = temp_store();
         store.record_dlr(record(&["x"])).detach();
-        let outcome =
-            wait(store.resolve_report(report(&["x"], DlrEvent::Delivered), Box::new(|_, _| None)));
+        let outcome = resolved(
+            store.resolve_report(report(&["x"], DlrEvent::Delivered), Box::new(|_, _| None)),
+        );
         assert_eq!(outcome, ReportOutcome::Absorbed);
         assert_eq!(store_waiting(&store), 0);
     }
@@ -1025,7 +1059,7 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store_waiting(&store), 2);
         let outcome =
-            wait(store.resolve_report(report(&["old2"], DlrEvent::Delivered), to_boxes()));
+            resolved(store.resolve_report(report(&["old2"], DlrEvent::Delivered), to_boxes()));
         assert_eq!(outcome, forwarded());
         assert_eq!(shown(&store), vec![1]);
         assert_eq!(store_waiting(&store), 1);

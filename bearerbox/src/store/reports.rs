@@ -72,8 +72,14 @@ pub enum ReportOutcome {
     /// Matched, and nothing for the user: a part's report that the message's
     /// story does not show, or an event the user did not ask for.
     Absorbed,
-    /// Matched, and committed on the boxes' lane `lane`.
-    Forwarded { lane: String },
+    /// Matched, and committed on the boxes' lane `lane` as `seq`, the
+    /// packed message `payload`: the lane can take it without reading it
+    /// back from the store.
+    Forwarded {
+        lane: String,
+        seq: i64,
+        payload: Vec<u8>,
+    },
 }
 
 pub(super) fn record(transaction: &Connection, record: &DlrRecord) -> rusqlite::Result<()> {
@@ -186,7 +192,11 @@ pub(super) fn resolve(
         return Ok(ReportOutcome::Absorbed);
     };
     insert_message(transaction, seq, &report)?;
-    Ok(ReportOutcome::Forwarded { lane: report.lane })
+    Ok(ReportOutcome::Forwarded {
+        lane: report.lane,
+        seq,
+        payload: report.payload,
+    })
 }
 
 /// Records kept from a store written before records had parts (one table
