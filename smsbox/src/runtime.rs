@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures_lite::future;
 use http_body_util::Full;
 use hyper::body::Incoming;
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue, PRAGMA, SERVER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -192,16 +193,23 @@ async fn respond(app: &App, peer: SocketAddr, request: Request<Incoming>) -> Res
             crate::answers::Answer::new(400, &format!("Malformed request body, rejected: {error}"))
         }
     };
-    let mut builder = Response::builder()
-        .status(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("Content-Type", "text/html")
-        .header("Pragma", "no-cache")
-        .header("Cache-Control", "no-cache")
-        .header("Server", "Kannel/1.4.5 (kannel-rs smsbox)");
-    if !answer.message_ids.is_empty() {
-        builder = builder.header("X-Message-Id", answer.message_ids.join(" "));
+    // Names and values known at compile time: no parsing or checking of
+    // either for each answer, as `Response::builder().header(..)` does.
+    let mut response = Response::new(Full::new(Bytes::from(answer.body)));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        SERVER,
+        HeaderValue::from_static("Kannel/1.4.5 (kannel-rs smsbox)"),
+    );
+    if !answer.message_ids.is_empty()
+        && let Ok(ids) = HeaderValue::try_from(answer.message_ids.join(" "))
+    {
+        headers.insert(HeaderName::from_static("x-message-id"), ids);
     }
-    builder
-        .body(Full::new(Bytes::from(answer.body)))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    response
 }

@@ -174,7 +174,8 @@ pub(super) fn resolve(
         transaction
             .prepare_cached("DELETE FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?
             .execute(params![query.smsc_id, key])?;
-        waiting_parts(transaction, message)? == 0
+        // A one-part message had one row, the one just deleted: no need to count.
+        parts <= 1 || waiting_parts(transaction, message)? == 0
     } else {
         false
     };
