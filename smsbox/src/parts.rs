@@ -18,7 +18,9 @@ pub fn count(msgdata: &[u8], coding: Coding, udh: &[u8]) -> Result<usize, SplitE
     let fits_one = udh.is_empty()
         && match coding {
             Coding::EightBit => msgdata.len() <= MAX_USER_DATA_OCTETS,
-            Coding::Ucs2 => msgdata.len() <= MAX_USER_DATA_OCTETS && msgdata.len() % 2 == 0,
+            Coding::Ucs2 => {
+                msgdata.len() <= MAX_USER_DATA_OCTETS && msgdata.len().is_multiple_of(2)
+            }
             _ => 2 * msgdata.len() <= MAX_USER_DATA_OCTETS * 8 / 7,
         };
     if fits_one {
