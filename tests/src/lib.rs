@@ -27,6 +27,7 @@
 //! | [`fake_client`] | a client of the `fake` SMSC link, like Kannel's `fakesmsc` |
 //! | [`http`] | a small HTTP client for the tests |
 //! | [`http_supplier`] | an HTTP SMS supplier for the `http` SMSC driver: scripted answers, MO and report callbacks; also the `http-supplier` binary |
+//! | [`rng`] | xorshift64*: random test inputs that are the same on every run |
 //! | [`recorder`] | an HTTP server that records every request (sms-service and dlr-url targets) |
 //! | [`kannel`] | Kannel 1.4.5's boxes and `fakesmsc` beside ours: `Bearer::{Ours, Kannel}`, `SmsboxRig` |
 //! | [`scripted_bearerbox`] | a bearerbox the test drives by hand, for smsbox's side of the box protocol |
@@ -45,6 +46,7 @@ pub mod kannel;
 pub mod modem_sim;
 pub mod ports;
 pub mod recorder;
+pub mod rng;
 pub mod scripted_bearerbox;
 pub mod smsc_sim;
 pub mod tls;

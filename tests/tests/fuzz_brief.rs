@@ -10,35 +10,13 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
+use tests::rng::Rng;
+
 #[path = "../fuzz/checks.rs"]
 mod checks;
 
 /// Inputs per target.
 const RUNS: usize = 3_000;
-
-/// xorshift64*: small, deterministic, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
 
 /// One input: a seed changed one to four times, or random bytes.
 fn mutant(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
@@ -55,7 +33,7 @@ fn mutant(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
                 input[i] ^= 1 << rng.below(8);
             }
             1 => {
-                let byte = rng.next() as u8;
+                let byte = rng.next_u64() as u8;
                 input.insert(at, byte);
             }
             2 if at < input.len() => {
@@ -85,7 +63,7 @@ fn mutant(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
 }
 
 fn run(name: &str, seed: u64, seeds: &[Vec<u8>], check: fn(&[u8])) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let inputs = seeds
         .iter()
         .cloned()

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tests::TestResult;
 use tests::faults::{Answer, Sendsms, SmppGateway, recipient, text};
 use tests::gateway::is_alive;
+use tests::rng::Rng;
 use tests::smsc_sim::{Direction, SimConfig};
 
 const HTTP_COUNT: usize = 1_000;
@@ -26,36 +27,6 @@ const SLOW_LIMIT: Duration = Duration::from_secs(14);
 const SLOW_CLIENTS: usize = 20;
 const WAIT: Duration = Duration::from_secs(15);
 const VALID_QUERY: &str = "username=tester&password=foobar&from=12345&to=%2B39000000001&text=hi";
-
-/// xorshift64*: the storms are random but the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-
-    /// Between `min` and `max` (excluded) random octets.
-    fn junk(&mut self, min: usize, max: usize) -> Vec<u8> {
-        let len = min + self.below(max.saturating_sub(min));
-        self.bytes(len)
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 // ---------------------------------------------------------------- HTTP
 
@@ -389,7 +360,7 @@ fn a_thousand_malformed_sendsms_requests_are_refused_and_the_gateway_keeps_servi
         truncated,
         broken_framing,
     ];
-    let mut rng = Rng(0x5eed_f00d_cafe_0001);
+    let mut rng = Rng::new(0x5eed_f00d_cafe_0001);
     let mut tally: BTreeMap<(&str, String), usize> = BTreeMap::new();
     let mut wrong = Vec::new();
     let started = Instant::now();
@@ -583,7 +554,7 @@ fn broken_deliver(rng: &mut Rng) -> Vec<u8> {
 fn malformed_pdu(rng: &mut Rng, sequence: u32) -> (&'static str, Vec<u8>) {
     match rng.below(5) {
         0 => {
-            let mut id = rng.next() as u32 & 0x7fff_ffff;
+            let mut id = rng.next_u64() as u32 & 0x7fff_ffff;
             while KNOWN_REQUESTS.contains(&id) || [0x6, 0xb, 0x102].contains(&id) {
                 id = id.wrapping_add(0x1000) & 0x7fff_ffff;
             }
@@ -611,7 +582,7 @@ fn malformed_pdu(rng: &mut Rng, sequence: u32) -> (&'static str, Vec<u8>) {
             let mut body = deliver_body(b"4670111111", 0, 0, b"flipped");
             for _ in 0..1 + rng.below(6) {
                 let at = rng.below(body.len());
-                body[at] = rng.next() as u8;
+                body[at] = rng.next_u64() as u8;
             }
             ("random octets in a body", pdu(id, sequence, &body))
         }
@@ -698,7 +669,7 @@ fn a_thousand_malformed_pdus_from_the_smsc_are_answered_and_the_gateway_keeps_se
     const BATCH: usize = 50;
     let mut gateway = SmppGateway::start(SimConfig::default(), &[])?;
     let pids = (gateway.bearerbox.pid(), gateway.smsbox.pid());
-    let mut rng = Rng(0x5eed_5a9d_0000_0002);
+    let mut rng = Rng::new(0x5eed_5a9d_0000_0002);
     let mut taken: BTreeMap<(&str, Taken), usize> = BTreeMap::new();
     let mut ignored = Vec::new();
     let started = Instant::now();
