@@ -12,7 +12,10 @@
 //! A lane that has caught up with the store (the last read found its end)
 //! takes a new message into its window as it is being committed, so the
 //! message is never read back; it is sent only once its commit is on disk.
-//! A lane behind the store leaves new messages to its next read.
+//! A lane behind the store leaves new messages to its next read. Box lanes
+//! (MO and reports) take theirs once committed instead
+//! (`Switchboard::box_lane_committed`): a report's content is made inside
+//! its commit.
 
 use std::collections::VecDeque;
 
