@@ -302,6 +302,9 @@ impl Switchboard {
                     Err(error) => {
                         log::error!("{error}");
                         failed.extend(link);
+                        // A commit reported failed may still be on disk: the
+                        // lane reads the store again rather than pass it by.
+                        shared.borrow_mut().box_lane_filled(lane);
                     }
                 },
                 AfterCommit::Report { report, done } => match done.wait().await {
@@ -319,6 +322,8 @@ impl Switchboard {
                     Err(error) => {
                         log::error!("{error}");
                         failed.insert(report.link);
+                        // As above; which lane it would have gone to is not known.
+                        shared.borrow_mut().box_lanes_reread();
                     }
                 },
                 AfterCommit::Flush { link, done, reply } => {
@@ -334,6 +339,14 @@ impl Switchboard {
     /// Something was committed on a box lane: it has something to read.
     fn box_lane_filled(&mut self, lane: String) {
         self.box_lanes.entry(lane).or_default().exhausted = false;
+        self.poke();
+    }
+
+    /// Every box lane reads the store again from its cursor.
+    fn box_lanes_reread(&mut self) {
+        for lane in self.box_lanes.values_mut() {
+            lane.exhausted = false;
+        }
         self.poke();
     }
 
