@@ -256,6 +256,12 @@ pub async fn remove_message(shared: &Shared, id: Option<&str>) -> String {
         log::error!("admin: removing message {id}: {error}");
         return refused;
     }
+    // An MO or report found in the store may still be on its way into its
+    // lane after its own commit: let it arrive, to be taken out below.
+    let passed = shared.borrow().after_commits_passed();
+    if let Some(passed) = passed {
+        let _ = passed.recv().await;
+    }
     let mut board = shared.borrow_mut();
     // A refill may have read it while the delete was committed.
     take_from_lanes(&mut board, uuid);

@@ -276,6 +276,15 @@ impl Switchboard {
         }
     }
 
+    /// Answered once every change queued so far was acted on after its
+    /// commit (an MO appended to its lane, say); `None` without the queue.
+    pub fn after_commits_passed(&self) -> Option<smol::channel::Receiver<()>> {
+        let queue = self.after_commit.as_ref()?;
+        let (reply, passed) = smol::channel::bounded(1);
+        queue.try_send(AfterCommit::Passed { reply }).ok()?;
+        Some(passed)
+    }
+
     /// Awaits each change of `queue` in turn and acts on it: the store
     /// commits in queue order, so by the time the first of a batch is
     /// answered the others are too.
@@ -331,6 +340,9 @@ impl Switchboard {
                     // those messages again.
                     let committed = done.wait().await.is_ok() && !failed.remove(&link);
                     let _ = reply.try_send(committed);
+                }
+                AfterCommit::Passed { reply } => {
+                    let _ = reply.try_send(());
                 }
             }
         }
@@ -1325,6 +1337,8 @@ pub enum AfterCommit {
         done: Completion<()>,
         reply: Sender<bool>,
     },
+    /// Answered once everything queued before it was acted on.
+    Passed { reply: Sender<()> },
 }
 
 /// The report a box gets for `mt`, as Kannel builds it: the MT's addresses
