@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+mod answer;
 pub mod reports;
 
 pub use reports::{DlrRecord, ReportOutcome, ReportQuery, ReportRoute};
@@ -139,7 +140,7 @@ pub struct LaneStatus {
 /// The result of one operation, available once its transaction committed.
 #[must_use = "a store operation's completion says whether it is on disk"]
 pub struct Completion<T> {
-    answer: smol::channel::Receiver<Result<Reply, StoreError>>,
+    answer: answer::Answer<Result<Reply, StoreError>>,
     convert: fn(Reply) -> T,
     /// Shared, not copied: a completion is made for every operation.
     path: Arc<Path>,
@@ -148,9 +149,9 @@ pub struct Completion<T> {
 impl<T> Completion<T> {
     /// Waits for the commit.
     pub async fn wait(self) -> Result<T, StoreError> {
-        match self.answer.recv().await {
-            Ok(answer) => answer.map(self.convert),
-            Err(_) => Err(StoreError::WriterGone {
+        match self.answer.await {
+            Some(answer) => answer.map(self.convert),
+            None => Err(StoreError::WriterGone {
                 path: self.path.to_path_buf(),
             }),
         }
@@ -202,7 +203,7 @@ enum Reply {
 
 struct Op {
     change: Change,
-    done: Option<smol::channel::Sender<Result<Reply, StoreError>>>,
+    done: Option<answer::Answerer<Result<Reply, StoreError>>>,
 }
 
 /// The handle tasks use: cheap to clone, safe to share.
@@ -415,16 +416,15 @@ impl Store {
     /// Queues a change; its completion is answered on the writer thread once
     /// the batch holding the change committed.
     fn request<T>(&self, change: Change, convert: fn(Reply) -> T) -> Completion<T> {
-        let (done, answer) = smol::channel::bounded(1);
-        if self
-            .ops
-            .send(Op {
-                change,
-                done: Some(done.clone()),
-            })
-            .is_err()
+        let (done, answer) = answer::pair();
+        let queued = self.ops.send(Op {
+            change,
+            done: Some(done),
+        });
+        if let Err(crossbeam_channel::SendError(op)) = queued
+            && let Some(done) = op.done
         {
-            let _ = done.try_send(Err(StoreError::WriterGone {
+            done.send(Err(StoreError::WriterGone {
                 path: self.path.to_path_buf(),
             }));
         }
@@ -626,15 +626,14 @@ fn commit_batch(connection: &mut Connection, batch: &mut Vec<Op>, path: &Path) {
         Ok(replies) => {
             for (op, reply) in batch.drain(..).zip(replies) {
                 if let Some(done) = op.done {
-                    let _ = done.try_send(Ok(reply));
+                    done.send(Ok(reply));
                 }
             }
         }
         Err(source) => {
             for op in batch.drain(..) {
                 if let Some(done) = op.done {
-                    let _ =
-                        done.try_send(Err(sql_error(path, "committing", clone_sql_error(&source))));
+                    done.send(Err(sql_error(path, "committing", clone_sql_error(&source))));
                 }
             }
         }
