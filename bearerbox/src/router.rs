@@ -111,6 +111,15 @@ pub struct SmscRules {
     pub cost: f64,
 }
 
+/// The router takes any list of links that can show their rules: the
+/// switchboard passes its links as they are, rather than a copy of every
+/// link's rules (prefix lists included) for each message.
+impl AsRef<SmscRules> for SmscRules {
+    fn as_ref(&self) -> &SmscRules {
+        self
+    }
+}
+
 impl SmscRules {
     /// Kannel's `smscconn_usable`: may this link carry the message at all?
     pub fn allows(&self, hint: Option<&str>, receiver: &str) -> bool {
@@ -162,13 +171,14 @@ pub enum Route {
 /// then cheapest, then in configuration order. The message's lane in the
 /// store is this list; which of them sends is decided when it is sent.
 pub fn candidates(
-    links: &[SmscRules],
+    links: &[impl AsRef<SmscRules>],
     states: &[LinkState],
     hint: Option<&str>,
     receiver: &str,
 ) -> Vec<usize> {
     let mut ranked: Vec<(usize, bool)> = links
         .iter()
+        .map(AsRef::as_ref)
         .zip(states)
         .enumerate()
         .filter(|(_, (rules, state))| !state.stopped && rules.allows(hint, receiver))
@@ -179,8 +189,9 @@ pub fn candidates(
             .cmp(&a_preferred)
             .then_with(|| {
                 links[a]
+                    .as_ref()
                     .cost
-                    .partial_cmp(&links[b].cost)
+                    .partial_cmp(&links[b].as_ref().cost)
                     .unwrap_or(Ordering::Equal)
             })
             .then_with(|| a.cmp(&b))
@@ -193,7 +204,7 @@ pub fn candidates(
 /// and within it the least loaded. `has_room` says whether a link can take
 /// one more message.
 pub fn pick(
-    links: &[SmscRules],
+    links: &[impl AsRef<SmscRules>],
     states: &[LinkState],
     candidates: &[usize],
     has_room: impl Fn(usize) -> bool,
@@ -205,11 +216,15 @@ pub fn pick(
             && has_room(index)
     };
     let first = *candidates.iter().find(usable)?;
-    let tier_cost = links.get(first)?.cost;
+    let tier_cost = links.get(first)?.as_ref().cost;
     candidates
         .iter()
         .filter(usable)
-        .filter(|&&index| links.get(index).is_some_and(|link| link.cost == tier_cost))
+        .filter(|&&index| {
+            links
+                .get(index)
+                .is_some_and(|link| link.as_ref().cost == tier_cost)
+        })
         .min_by_key(|&&index| states.get(index).map_or(usize::MAX, |state| state.load))
         .copied()
 }
@@ -217,13 +232,14 @@ pub fn pick(
 /// Ranks the links allowed for a message. `links[i]` and `states[i]`
 /// describe link `i`.
 pub fn route(
-    links: &[SmscRules],
+    links: &[impl AsRef<SmscRules>],
     states: &[LinkState],
     hint: Option<&str>,
     receiver: &str,
 ) -> Route {
     let mut candidates: Vec<(usize, bool)> = links
         .iter()
+        .map(AsRef::as_ref)
         .zip(states)
         .enumerate()
         .filter(|(_, (rules, state))| !state.stopped && rules.allows(hint, receiver))
@@ -237,8 +253,9 @@ pub fn route(
             .cmp(&a_preferred)
             .then_with(|| {
                 links[a]
+                    .as_ref()
                     .cost
-                    .partial_cmp(&links[b].cost)
+                    .partial_cmp(&links[b].as_ref().cost)
                     .unwrap_or(Ordering::Equal)
             })
             .then_with(|| states[a].load.cmp(&states[b].load))

@@ -82,6 +82,12 @@ pub struct Link {
     pub generation: u64,
 }
 
+impl AsRef<router::SmscRules> for Link {
+    fn as_ref(&self) -> &router::SmscRules {
+        &self.settings.rules
+    }
+}
+
 impl Link {
     fn new(settings: LinkSettings, submit: Sender<Submission>) -> Link {
         Link {
@@ -524,12 +530,8 @@ impl Switchboard {
             .smsc_id
             .as_ref()
             .map(|id| String::from_utf8_lossy(id).into_owned());
-        let rules: Vec<_> = self
-            .links
-            .iter()
-            .map(|link| link.settings.rules.clone())
-            .collect();
-        let candidates = router::candidates(&rules, &self.states(), hint.as_deref(), &receiver);
+        let candidates =
+            router::candidates(&self.links, &self.states(), hint.as_deref(), &receiver);
         if candidates.is_empty() {
             return Err(Acceptance::NotRoutable);
         }
@@ -689,11 +691,6 @@ impl Switchboard {
                     .collect::<Vec<_>>()
             })
             .filter(|candidates| !candidates.is_empty());
-        let rules: Vec<_> = self
-            .links
-            .iter()
-            .map(|link| link.settings.rules.clone())
-            .collect();
         let lane = self.lanes.get_mut(name)?;
         let next_due = lane.release_due(now);
         while let Some(front) = lane.ready_front() {
@@ -707,7 +704,12 @@ impl Switchboard {
                         .smsc_id
                         .as_ref()
                         .map(|id| String::from_utf8_lossy(id).into_owned());
-                    router::candidates(&rules, &states, hint.as_deref(), &text(&front.sms.receiver))
+                    router::candidates(
+                        &self.links,
+                        &states,
+                        hint.as_deref(),
+                        &text(&front.sms.receiver),
+                    )
                 }
             };
             if message_candidates.is_empty() {
@@ -726,7 +728,7 @@ impl Switchboard {
             }
             let states: Vec<LinkState> = self.links.iter().map(|link| link.state).collect();
             let links = &self.links;
-            let Some(index) = router::pick(&rules, &states, &message_candidates, |index| {
+            let Some(index) = router::pick(&self.links, &states, &message_candidates, |index| {
                 links.get(index).is_some_and(|link| {
                     link.in_flight.len() + link.completing < link.settings.max_pending
                 })
