@@ -222,26 +222,26 @@ pub enum SplitError {
     },
 }
 
-/// The payload in its coding, with the ends of its indivisible atoms.
+/// The payload in its coding, checked: its indivisible atoms (a character
+/// with its escape, a surrogate pair) can be found again in `encoded` alone,
+/// which [`Atoms::ends`] does only for a message that needs cutting.
 struct Atoms {
     coding: Coding,
     encoded: Vec<u8>,
-    ends: Vec<usize>,
 }
 
 impl Atoms {
     fn new(payload: &Payload<'_>) -> Result<Atoms, SplitError> {
         let mut encoded = Vec::new();
-        let mut ends = Vec::new();
         match *payload {
             Payload::Gsm7(text) => {
+                encoded.reserve(text.len());
                 for (position, ch) in text.chars().enumerate() {
                     let mapped = gsm7::lookup(ch).ok_or(Gsm7Error::Unmappable { ch, position })?;
                     match mapped {
                         gsm7::GsmChar::Basic(s) => encoded.push(s),
                         gsm7::GsmChar::Extended(s) => encoded.extend([gsm7::ESCAPE, s]),
                     }
-                    ends.push(encoded.len());
                 }
             }
             Payload::Septets(septets) => {
@@ -268,16 +268,15 @@ impl Atoms {
                             Some(_) => {}
                         }
                     }
-                    ends.push(iter.clone().next().map_or(septets.len(), |(i, _)| i));
                 }
             }
             Payload::Ucs2(text) => {
+                encoded.reserve(2 * text.len());
                 let mut buf = [0u16; 2];
                 for ch in text.chars() {
                     for unit in ch.encode_utf16(&mut buf) {
                         encoded.extend(unit.to_be_bytes());
                     }
-                    ends.push(encoded.len());
                 }
             }
             Payload::Utf16Be(bytes) => {
@@ -285,11 +284,35 @@ impl Atoms {
                     return Err(Ucs2Error::OddLength { len: bytes.len() }.into());
                 }
                 encoded.extend_from_slice(bytes);
-                let unit_at = |i: usize| match bytes.get(i..i + 2) {
+            }
+            Payload::Binary(bytes) => encoded.extend_from_slice(bytes),
+        }
+        Ok(Atoms {
+            coding: payload.coding(),
+            encoded,
+        })
+    }
+
+    /// Where each atom of `encoded` ends: after an escape's character (7-bit),
+    /// after a surrogate pair (UCS-2), after every octet (8-bit). A text's
+    /// characters encode to exactly these atoms.
+    fn ends(&self) -> Vec<usize> {
+        let encoded = &self.encoded;
+        let mut ends = Vec::with_capacity(encoded.len());
+        let mut i = 0;
+        match self.coding {
+            Coding::Gsm7 => {
+                while i < encoded.len() {
+                    // `new` refused an escape with nothing after it.
+                    i += if encoded[i] == gsm7::ESCAPE { 2 } else { 1 };
+                    ends.push(i.min(encoded.len()));
+                }
+            }
+            Coding::Ucs2 => {
+                let unit_at = |i: usize| match encoded.get(i..i + 2) {
                     Some(&[a, b]) => Some(u16::from_be_bytes([a, b])),
                     _ => None,
                 };
-                let mut i = 0;
                 while let Some(unit) = unit_at(i) {
                     let paired = ucs2::is_high_surrogate(unit)
                         && unit_at(i + 2).is_some_and(ucs2::is_low_surrogate);
@@ -297,16 +320,9 @@ impl Atoms {
                     ends.push(i);
                 }
             }
-            Payload::Binary(bytes) => {
-                encoded.extend_from_slice(bytes);
-                ends.extend(1..=bytes.len());
-            }
+            Coding::EightBit => ends.extend(1..=encoded.len()),
         }
-        Ok(Atoms {
-            coding: payload.coding(),
-            encoded,
-            ends,
-        })
+        ends
     }
 
     fn unit_bytes(&self) -> usize {
@@ -327,7 +343,7 @@ impl Atoms {
         let mut chunks = Vec::new();
         let mut start = 0;
         let mut previous = 0;
-        for &end in &self.ends {
+        for end in self.ends() {
             if end - start > limit {
                 if previous == start {
                     return None;
@@ -347,13 +363,13 @@ impl Atoms {
     }
 }
 
-/// The arithmetic shared by [`plan`] and [`split`].
+/// The arithmetic shared by [`plan`] and [`split`]. What only a
+/// concatenated message needs is worked out only for one.
 struct Layout {
     atoms: Atoms,
     user: Udh,
+    max_octets: usize,
     single_capacity: usize,
-    concat_udh_octets: usize,
-    concat_capacity: usize,
 }
 
 impl Layout {
@@ -364,18 +380,9 @@ impl Layout {
     ) -> Result<Layout, SplitError> {
         let atoms = Atoms::new(payload)?;
         let user = Udh::parse(user_udh)?;
-        let coding = atoms.coding;
-        let mut with_concat = user.clone();
-        with_concat.set_concat(Concat {
-            reference: ConcatRef::Eight(0),
-            total: 0,
-            seq: 0,
-        });
-        let concat_udh_octets = with_concat.encoded_len();
         Ok(Layout {
-            single_capacity: coding::capacity(coding, user_udh.len(), max_octets),
-            concat_capacity: coding::capacity(coding, concat_udh_octets, max_octets),
-            concat_udh_octets,
+            single_capacity: coding::capacity(atoms.coding, user_udh.len(), max_octets),
+            max_octets,
             atoms,
             user,
         })
@@ -385,12 +392,27 @@ impl Layout {
         self.atoms.units() <= self.single_capacity
     }
 
-    fn concat_chunks(&self, max_octets: usize) -> Result<Vec<Range<usize>>, SplitError> {
+    /// The UDH of a concatenated part: the user's with a concatenation element.
+    fn concat_udh_octets(&self) -> usize {
+        let mut with_concat = self.user.clone();
+        with_concat.set_concat(Concat {
+            reference: ConcatRef::Eight(0),
+            total: 0,
+            seq: 0,
+        });
+        with_concat.encoded_len()
+    }
+
+    fn concat_capacity(&self) -> usize {
+        coding::capacity(self.atoms.coding, self.concat_udh_octets(), self.max_octets)
+    }
+
+    fn concat_chunks(&self) -> Result<Vec<Range<usize>>, SplitError> {
         self.atoms
-            .chunks(self.concat_capacity)
+            .chunks(self.concat_capacity())
             .ok_or(SplitError::NoRoom {
-                udh_octets: self.concat_udh_octets,
-                max_octets,
+                udh_octets: self.concat_udh_octets(),
+                max_octets: self.max_octets,
             })
     }
 }
@@ -399,11 +421,12 @@ impl Layout {
 /// SMS of `max_octets` octets of user data.
 pub fn plan(payload: &Payload<'_>, user_udh: &[u8], max_octets: usize) -> Result<Plan, SplitError> {
     let layout = Layout::new(payload, user_udh, max_octets)?;
+    let concat_capacity = layout.concat_capacity();
     let (parts, per_part) = if layout.fits_single() {
         (1, layout.single_capacity)
     } else {
-        let chunks = layout.concat_chunks(max_octets)?;
-        (chunks.len(), layout.concat_capacity)
+        let chunks = layout.concat_chunks()?;
+        (chunks.len(), concat_capacity)
     };
     Ok(Plan {
         coding: layout.atoms.coding,
@@ -411,7 +434,7 @@ pub fn plan(payload: &Payload<'_>, user_udh: &[u8], max_octets: usize) -> Result
         parts,
         per_part,
         single_capacity: layout.single_capacity,
-        concat_capacity: layout.concat_capacity,
+        concat_capacity,
     })
 }
 
@@ -439,7 +462,7 @@ pub fn split(
     if layout.user.concat()?.is_some() {
         return Err(SplitError::AlreadyConcatenated);
     }
-    let mut chunks = layout.concat_chunks(options.max_octets)?;
+    let mut chunks = layout.concat_chunks()?;
     let needed = chunks.len();
     if needed > limit {
         if options.overflow == Overflow::Refuse || limit == 0 {
