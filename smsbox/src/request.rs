@@ -9,43 +9,45 @@ use hyper::HeaderMap;
 use crate::answers::Answer;
 use crate::urlcode;
 
-/// Kannel's parameter names, and the deprecated spellings it still takes.
-const NAMES: &[(&str, &str)] = &[
-    ("username", "username"),
-    ("user", "username"),
-    ("password", "password"),
-    ("pass", "password"),
-    ("from", "from"),
-    ("to", "to"),
-    ("text", "text"),
-    ("charset", "charset"),
-    ("udh", "udh"),
-    ("smsc", "smsc"),
-    ("mclass", "mclass"),
-    ("flash", "mclass"),
-    ("mwi", "mwi"),
-    ("compress", "compress"),
-    ("coding", "coding"),
-    ("validity", "validity"),
-    ("deferred", "deferred"),
-    ("dlr-mask", "dlr-mask"),
-    ("dlrmask", "dlr-mask"),
-    ("dlr-url", "dlr-url"),
-    ("dlrurl", "dlr-url"),
-    ("pid", "pid"),
-    ("alt-dcs", "alt-dcs"),
-    ("rpi", "rpi"),
-    ("account", "account"),
-    ("binfo", "binfo"),
-    ("priority", "priority"),
-    ("meta-data", "meta-data"),
-];
-
+/// Kannel's parameter names, and the deprecated spellings it still takes,
+/// compared without case. A `match` on the lowercased name rather than a
+/// search of a table: each request has several fields, and the search
+/// compared each with every name in turn.
 fn canonical(name: &str) -> Option<&'static str> {
-    NAMES
-        .iter()
-        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
-        .map(|(_, name)| *name)
+    const LONGEST: usize = "meta-data".len();
+    if name.len() > LONGEST {
+        return None;
+    }
+    let mut lower = [0u8; LONGEST];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    Some(match &*lower {
+        b"username" | b"user" => "username",
+        b"password" | b"pass" => "password",
+        b"from" => "from",
+        b"to" => "to",
+        b"text" => "text",
+        b"charset" => "charset",
+        b"udh" => "udh",
+        b"smsc" => "smsc",
+        b"mclass" | b"flash" => "mclass",
+        b"mwi" => "mwi",
+        b"compress" => "compress",
+        b"coding" => "coding",
+        b"validity" => "validity",
+        b"deferred" => "deferred",
+        b"dlr-mask" | b"dlrmask" => "dlr-mask",
+        b"dlr-url" | b"dlrurl" => "dlr-url",
+        b"pid" => "pid",
+        b"alt-dcs" => "alt-dcs",
+        b"rpi" => "rpi",
+        b"account" => "account",
+        b"binfo" => "binfo",
+        b"priority" => "priority",
+        b"meta-data" => "meta-data",
+        _ => return None,
+    })
 }
 
 /// The fields of one request, by Kannel's canonical names.
@@ -99,12 +101,8 @@ pub fn from_query(query: &[u8]) -> Result<Fields, Answer> {
 }
 
 fn add_query(fields: &mut Fields, query: &[u8]) -> Result<(), Answer> {
-    let pairs =
-        urlcode::parse_query(query).map_err(|error| Answer::bad_request(&error.to_string()))?;
-    for (name, value) in pairs {
-        fields.set_named(&name, value);
-    }
-    Ok(())
+    urlcode::for_each_pair(query, |name, value| fields.set_named(name, value))
+        .map_err(|error| Answer::bad_request(&error.to_string()))
 }
 
 /// A request with a body, read by its content type. The query's fields
@@ -302,6 +300,24 @@ fn add_json(fields: &mut Fields, body: &[u8]) -> Result<(), Answer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameter_names_and_their_old_spellings_are_known_in_any_case() {
+        for (sent, meant) in [
+            ("username", "username"),
+            ("USER", "username"),
+            ("Pass", "password"),
+            ("flash", "mclass"),
+            ("DLRMASK", "dlr-mask"),
+            ("dlrurl", "dlr-url"),
+            ("Meta-Data", "meta-data"),
+        ] {
+            assert_eq!(canonical(sent), Some(meant), "{sent}");
+        }
+        for unknown in ["", "usernam", "usernames", "meta-datas", "dlr_mask", "tö"] {
+            assert_eq!(canonical(unknown), None, "{unknown}");
+        }
+    }
 
     #[test]
     fn xml_submit_gives_every_receiver_and_the_credentials() -> Result<(), Answer> {

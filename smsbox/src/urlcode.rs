@@ -3,6 +3,8 @@
 //! its bug instead of sending garbage), and Kannel's encoding of the values
 //! it substitutes into service and dlr-url URLs.
 
+use std::borrow::Cow;
+
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -14,50 +16,70 @@ pub enum UrlDecodeError {
 /// Decodes `%XX` escapes and `+` (a space, as HTML forms send it).
 pub fn decode(input: &[u8], what: &str) -> Result<Vec<u8>, UrlDecodeError> {
     let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'%' => {
-                let hex = input.get(i + 1..i + 3).and_then(|pair| {
-                    let text = std::str::from_utf8(pair).ok()?;
-                    u8::from_str_radix(text, 16).ok()
+    let mut done = 0;
+    // Runs without an escape are copied whole.
+    while let Some(found) = input[done..].iter().position(|&b| b == b'%' || b == b'+') {
+        let at = done + found;
+        out.extend_from_slice(&input[done..at]);
+        if input[at] == b'+' {
+            out.push(b' ');
+            done = at + 1;
+            continue;
+        }
+        let byte = input
+            .get(at + 1..at + 3)
+            .and_then(|pair| Some(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?));
+        match byte {
+            Some(byte) => out.push(byte),
+            None => {
+                return Err(UrlDecodeError::BadEscape {
+                    what: what.to_string(),
+                    offset: at,
                 });
-                match hex {
-                    Some(byte) => out.push(byte),
-                    None => {
-                        return Err(UrlDecodeError::BadEscape {
-                            what: what.to_string(),
-                            offset: i,
-                        });
-                    }
-                }
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            byte => {
-                out.push(byte);
-                i += 1;
             }
         }
+        done = at + 3;
     }
+    out.extend_from_slice(&input[done..]);
     Ok(out)
+}
+
+fn hex_digit(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// Splits `a=1&b=2` into decoded pairs, in order. A name without `=` has an
 /// empty value, as CGI libraries read it.
 pub fn parse_query(query: &[u8]) -> Result<Vec<(String, Vec<u8>)>, UrlDecodeError> {
     let mut pairs = Vec::new();
+    for_each_pair(query, |name, value| pairs.push((name.to_owned(), value)))?;
+    Ok(pairs)
+}
+
+/// What [`parse_query`] gives, one pair at a time, without a `String` for
+/// each name (a name without escapes is lent from the query).
+pub fn for_each_pair(
+    query: &[u8],
+    mut each: impl FnMut(&str, Vec<u8>),
+) -> Result<(), UrlDecodeError> {
     for piece in query.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
-        let (name, value) = match piece.iter().position(|&b| b == b'=') {
+        let (raw_name, value) = match piece.iter().position(|&b| b == b'=') {
             Some(at) => (&piece[..at], &piece[at + 1..]),
             None => (piece, &[][..]),
         };
-        let name = decode(name, "a parameter name")?;
-        let name = String::from_utf8(name)
-            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+        let decoded;
+        let name = match std::str::from_utf8(raw_name) {
+            Ok(plain) if !raw_name.iter().any(|&b| b == b'%' || b == b'+') => Cow::Borrowed(plain),
+            _ => {
+                decoded = decode(raw_name, "a parameter name")?;
+                String::from_utf8_lossy(&decoded)
+            }
+        };
         // The error names its parameter; built only when there is one.
         let value = decode(value, "").map_err(|UrlDecodeError::BadEscape { offset, .. }| {
             UrlDecodeError::BadEscape {
@@ -65,9 +87,9 @@ pub fn parse_query(query: &[u8]) -> Result<Vec<(String, Vec<u8>)>, UrlDecodeErro
                 offset,
             }
         })?;
-        pairs.push((name, value));
+        each(&name, value);
     }
-    Ok(pairs)
+    Ok(())
 }
 
 /// Kannel's URL encoding (`octstr_url_encode`): letters, digits and
@@ -114,7 +136,35 @@ mod tests {
     fn a_truncated_or_non_hex_escape_is_an_error() {
         assert!(decode(b"abc%4", "x").is_err());
         assert!(decode(b"abc%zz", "x").is_err());
+        assert!(decode(b"%+F", "x").is_err(), "a sign is no hex digit");
+        assert!(decode(b"%-1", "x").is_err());
         assert_eq!(decode(b"a+b%41", "x"), Ok(b"a bA".to_vec()));
+        assert_eq!(
+            decode(b"ok%4", "x"),
+            Err(UrlDecodeError::BadEscape {
+                what: "x".into(),
+                offset: 2
+            })
+        );
+    }
+
+    #[test]
+    fn every_octet_survives_encoding_and_decoding() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(decode(encode(&all).as_bytes(), "x"), Ok(all));
+        assert_eq!(decode(b"%e2%82%AC+%25", "x"), Ok("€ %".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn names_are_decoded_too_and_an_error_names_its_parameter() {
+        let pairs = parse_query(b"us%65r=a&na+me=b&%ff=c").unwrap_or_default();
+        let names: Vec<&str> = pairs.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["user", "na me", "\u{fffd}"]);
+        let error = parse_query(b"to=1&text=50%").err().map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("malformed %-encoding at byte 2 of parameter 'text'")
+        );
     }
 
     #[test]
