@@ -35,9 +35,11 @@ use crossbeam_channel::{Receiver, Sender};
 
 mod answer;
 pub mod reports;
+mod statements;
 
 pub use reports::{DlrRecord, ReportOutcome, ReportQuery, ReportRoute};
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags, Statement, params};
+use statements::BatchStatements;
 
 /// How many operations one transaction takes at most: bounds the latency a
 /// message waits behind a large batch.
@@ -616,9 +618,11 @@ fn commit_batch(connection: &mut Connection, batch: &mut Vec<Op>, path: &Path) {
         connection.prepare_cached("BEGIN")?.execute([])?;
         let transaction = RolledBackUnlessCommitted(connection);
         let mut replies = Vec::with_capacity(batch.len());
+        let mut statements = BatchStatements::new(transaction.0);
         for op in batch.iter_mut() {
-            replies.push(apply(transaction.0, &mut op.change)?);
+            replies.push(apply(&mut statements, &mut op.change)?);
         }
+        drop(statements);
         transaction.commit()?;
         Ok(replies)
     })();
@@ -661,18 +665,18 @@ impl Drop for RolledBackUnlessCommitted<'_> {
     }
 }
 
-fn apply(transaction: &Connection, change: &mut Change) -> rusqlite::Result<Reply> {
+fn apply(statements: &mut BatchStatements<'_>, change: &mut Change) -> rusqlite::Result<Reply> {
     Ok(match change {
         Change::Insert(messages) => {
             let mut seqs = Vec::with_capacity(messages.len());
             for (seq, message) in messages.iter() {
-                insert_message(transaction, *seq, message)?;
+                insert_message(statements.get(INSERT_MESSAGE)?, *seq, message)?;
                 seqs.push(*seq);
             }
             Reply::Seqs(seqs)
         }
         Change::Delete(seqs) => {
-            let mut delete = transaction.prepare_cached("DELETE FROM messages WHERE seq = ?1")?;
+            let delete = statements.get("DELETE FROM messages WHERE seq = ?1")?;
             for seq in seqs {
                 delete.execute([*seq])?;
             }
@@ -683,46 +687,45 @@ fn apply(transaction: &Connection, change: &mut Change) -> rusqlite::Result<Repl
             not_before,
             tries,
         } => {
-            transaction
-                .prepare_cached("UPDATE messages SET not_before = ?2, tries = ?3 WHERE seq = ?1")?
+            statements
+                .get("UPDATE messages SET not_before = ?2, tries = ?3 WHERE seq = ?1")?
                 .execute(params![*seq, *not_before, *tries])?;
             Reply::Done
         }
         Change::MoveLane { seq, lane } => {
-            transaction
-                .prepare_cached("UPDATE messages SET lane = ?2 WHERE seq = ?1")?
+            statements
+                .get("UPDATE messages SET lane = ?2 WHERE seq = ?1")?
                 .execute(params![*seq, lane.as_str()])?;
             Reply::Done
         }
         Change::RecordDlr(record) => {
-            reports::record(transaction, record)?;
+            reports::record(statements, record)?;
             Reply::Done
         }
         Change::ResolveReport { query, route, seq } => match route.take() {
-            Some(route) => Reply::Report(reports::resolve(transaction, query, route, *seq)?),
+            Some(route) => Reply::Report(reports::resolve(statements, query, route, *seq)?),
             None => Reply::Report(ReportOutcome::Unmatched),
         },
         Change::Barrier => Reply::Done,
     })
 }
 
-/// Commits one message in the transaction; its `seq`.
+const INSERT_MESSAGE: &str =
+    "INSERT INTO messages (seq, direction, lane, accepted_at, payload) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// Commits one message, under its `seq`, with [`INSERT_MESSAGE`].
 fn insert_message(
-    transaction: &Connection,
+    insert: &mut Statement<'_>,
     seq: i64,
     message: &NewMessage,
 ) -> rusqlite::Result<()> {
-    transaction
-        .prepare_cached(
-            "INSERT INTO messages (seq, direction, lane, accepted_at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![
-            seq,
-            message.direction.code(),
-            message.lane,
-            message.accepted_at,
-            message.payload
-        ])?;
+    insert.execute(params![
+        seq,
+        message.direction.code(),
+        message.lane,
+        message.accepted_at,
+        message.payload
+    ])?;
     Ok(())
 }
 

@@ -13,9 +13,10 @@
 //! through the writer per report, and a crash cannot leave a part marked done
 //! whose report is not stored.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{NewMessage, insert_message};
+use super::statements::BatchStatements;
+use super::{INSERT_MESSAGE, NewMessage, insert_message};
 use crate::dlr::{DlrEvent, PartsProgress};
 
 pub(super) const SCHEMA: &str = "
@@ -82,7 +83,10 @@ pub enum ReportOutcome {
     },
 }
 
-pub(super) fn record(transaction: &Connection, record: &DlrRecord) -> rusqlite::Result<()> {
+pub(super) fn record(
+    statements: &mut BatchStatements<'_>,
+    record: &DlrRecord,
+) -> rusqlite::Result<()> {
     // An SMSC that gives every part the same id sends one report for them
     // all: the message has as many parts as distinct ids.
     let mut keys: Vec<&String> = Vec::with_capacity(record.keys.len());
@@ -94,31 +98,28 @@ pub(super) fn record(transaction: &Connection, record: &DlrRecord) -> rusqlite::
     // An SMSC that reuses an id ends the wait of the part that had it: the
     // old part can no longer be told apart from the new one.
     for key in &keys {
-        let old: Option<i64> = transaction
-            .prepare_cached("SELECT message FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?
+        let old: Option<i64> = statements
+            .get("SELECT message FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?
             .query_row(params![record.smsc_id, key], |row| row.get(0))
             .optional()?;
         if let Some(message) = old {
-            transaction
-                .prepare_cached("DELETE FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?
+            statements
+                .get(DELETE_PART)?
                 .execute(params![record.smsc_id, key])?;
-            forget_if_done(transaction, message)?;
+            forget_if_done(statements, message)?;
         }
     }
-    transaction
-        .prepare_cached(
-            "INSERT INTO dlr_messages (smsc_id, created_at, parts, payload) VALUES (?1, ?2, ?3, ?4)",
-        )?
+    statements
+        .get("INSERT INTO dlr_messages (smsc_id, created_at, parts, payload) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![
             record.smsc_id,
             record.created_at,
             keys.len() as i64,
             record.payload
         ])?;
-    let message = transaction.last_insert_rowid();
-    let mut insert = transaction.prepare_cached(
-        "INSERT OR REPLACE INTO dlr_parts (smsc_id, key, message) VALUES (?1, ?2, ?3)",
-    )?;
+    let message = statements.connection().last_insert_rowid();
+    let insert = statements
+        .get("INSERT OR REPLACE INTO dlr_parts (smsc_id, key, message) VALUES (?1, ?2, ?3)")?;
     for key in &keys {
         insert.execute(params![record.smsc_id, key, message])?;
     }
@@ -126,13 +127,13 @@ pub(super) fn record(transaction: &Connection, record: &DlrRecord) -> rusqlite::
 }
 
 pub(super) fn resolve(
-    transaction: &Connection,
+    statements: &mut BatchStatements<'_>,
     query: &ReportQuery,
     route: ReportRoute,
     seq: i64,
 ) -> rusqlite::Result<ReportOutcome> {
-    let mut find = transaction
-        .prepare_cached("SELECT key, message FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?;
+    let find =
+        statements.get("SELECT key, message FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?;
     let mut part = None;
     for key in &query.keys {
         part = find
@@ -147,8 +148,8 @@ pub(super) fn resolve(
     let Some((key, message)) = part else {
         return Ok(ReportOutcome::Unmatched);
     };
-    let row = transaction
-        .prepare_cached("SELECT parts, failed, noted, payload FROM dlr_messages WHERE id = ?1")?
+    let row = statements
+        .get("SELECT parts, failed, noted, payload FROM dlr_messages WHERE id = ?1")?
         .query_row([message], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
@@ -160,8 +161,8 @@ pub(super) fn resolve(
         .optional()?;
     let Some((parts, failed, noted, payload)) = row else {
         // A part without its message cannot be reported on: drop it.
-        transaction
-            .prepare_cached("DELETE FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?
+        statements
+            .get(DELETE_PART)?
             .execute(params![query.smsc_id, key])?;
         return Ok(ReportOutcome::Unmatched);
     };
@@ -171,28 +172,26 @@ pub(super) fn resolve(
         noted,
     };
     let last = if query.event.is_final() {
-        transaction
-            .prepare_cached("DELETE FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?
+        statements
+            .get(DELETE_PART)?
             .execute(params![query.smsc_id, key])?;
         // A one-part message had one row, the one just deleted: no need to count.
-        parts <= 1 || waiting_parts(transaction, message)? == 0
+        parts <= 1 || waiting_parts(statements, message)? == 0
     } else {
         false
     };
     let shown = progress.user_event(query.event, last);
     if last {
-        transaction
-            .prepare_cached("DELETE FROM dlr_messages WHERE id = ?1")?
-            .execute([message])?;
+        statements.get(DELETE_MESSAGE)?.execute([message])?;
     } else if (progress.failed, progress.noted) != (failed, noted) {
-        transaction
-            .prepare_cached("UPDATE dlr_messages SET failed = ?2, noted = ?3 WHERE id = ?1")?
+        statements
+            .get("UPDATE dlr_messages SET failed = ?2, noted = ?3 WHERE id = ?1")?
             .execute(params![message, progress.failed, progress.noted])?;
     }
     let Some(report) = shown.and_then(|event| route(&payload, event)) else {
         return Ok(ReportOutcome::Absorbed);
     };
-    insert_message(transaction, seq, &report)?;
+    insert_message(statements.get(INSERT_MESSAGE)?, seq, &report)?;
     Ok(ReportOutcome::Forwarded {
         lane: report.lane,
         seq,
@@ -224,24 +223,27 @@ pub(super) fn migrate(transaction: &Transaction<'_>) -> rusqlite::Result<usize> 
             })
         })?
         .collect::<Result<_, _>>()?;
+    let mut statements = BatchStatements::new(transaction);
     for one in &old {
-        record(transaction, one)?;
+        record(&mut statements, one)?;
     }
+    drop(statements);
     transaction.execute_batch("DROP TABLE dlr")?;
     Ok(old.len())
 }
 
-fn waiting_parts(transaction: &Connection, message: i64) -> rusqlite::Result<i64> {
-    transaction
-        .prepare_cached("SELECT COUNT(*) FROM dlr_parts WHERE message = ?1")?
+const DELETE_PART: &str = "DELETE FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2";
+const DELETE_MESSAGE: &str = "DELETE FROM dlr_messages WHERE id = ?1";
+
+fn waiting_parts(statements: &mut BatchStatements<'_>, message: i64) -> rusqlite::Result<i64> {
+    statements
+        .get("SELECT COUNT(*) FROM dlr_parts WHERE message = ?1")?
         .query_row([message], |row| row.get(0))
 }
 
-fn forget_if_done(transaction: &Connection, message: i64) -> rusqlite::Result<()> {
-    if waiting_parts(transaction, message)? == 0 {
-        transaction
-            .prepare_cached("DELETE FROM dlr_messages WHERE id = ?1")?
-            .execute([message])?;
+fn forget_if_done(statements: &mut BatchStatements<'_>, message: i64) -> rusqlite::Result<()> {
+    if waiting_parts(statements, message)? == 0 {
+        statements.get(DELETE_MESSAGE)?.execute([message])?;
     }
     Ok(())
 }
