@@ -191,7 +191,8 @@ fn first_keys(receipt: &str) -> [Option<usize>; 8] {
     let mut found = [None; 8];
     let mut word_start = true;
     for (at, &byte) in bytes.iter().enumerate() {
-        if word_start {
+        // Most words start no key: their first letter says so.
+        if word_start && matches!(byte.to_ascii_lowercase(), b'i' | b's' | b'd' | b'e' | b't') {
             for (slot, key) in found.iter_mut().zip(RECEIPT_KEYS) {
                 if slot.is_none()
                     && bytes
@@ -211,6 +212,19 @@ fn first_keys(receipt: &str) -> [Option<usize>; 8] {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_key_is_found_at_the_start_of_a_word_in_any_case() {
+        for (index, key) in RECEIPT_KEYS.iter().enumerate() {
+            for text in [
+                format!("{key}1"),
+                format!("x {}1", key.to_ascii_uppercase()),
+            ] {
+                let at = text.len() - key.len() - 1;
+                assert_eq!(first_keys(&text)[index], Some(at), "{text}");
+            }
+        }
+    }
 
     /// The former search, one `find` per key over a lowercased copy: what
     /// [`first_keys`] must agree with.
