@@ -385,6 +385,10 @@ impl From<Sms> for Msg {
     }
 }
 
+/// Room for an encoded `sms`: its thirty-odd fields and the usual texts
+/// fit, where a growing buffer was copied six times on the way.
+const SMS_CAPACITY: usize = 512;
+
 impl Msg {
     pub const HEARTBEAT: i32 = 0;
     pub const ADMIN: i32 = 1;
@@ -475,7 +479,10 @@ impl Msg {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(match self {
+            Msg::Sms(_) => SMS_CAPACITY,
+            _ => 64,
+        });
         self.encode(&mut out);
         out
     }
@@ -483,7 +490,7 @@ impl Msg {
     /// The payload of `Msg::Sms(sms)` from a borrowed message, for a caller
     /// that stores the bytes and keeps the message: no copy of it to wrap.
     pub fn sms_to_bytes(sms: &Sms) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(SMS_CAPACITY);
         put_integer(&mut out, Self::SMS);
         sms.encode_fields(&mut out);
         out
