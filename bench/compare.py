@@ -14,6 +14,10 @@ and the CPU seconds of the harness beside them (cpu_sim: the simulator;
 cpu_load: the load generator, or the MO sink), which shares the same two cores.
 `--perf DIR` records the boxes and the simulator with perf; `--syscalls DIR`
 counts the boxes' syscalls with strace (BENCH_STRACE replaces `-c`).
+`--instructions DIR` runs both boxes (ours or Kannel's) under callgrind, counting
+only while the load runs: exact user-space instructions per message, the same
+from run to run where CPU seconds on this machine vary by a quarter (slow: use a
+few thousand messages, and read the counts, not the rates).
 Loopback only; every wait is bounded.
 """
 
@@ -171,7 +175,19 @@ def wrapper(box):
     return os.environ.get(f"BENCH_WRAP_{box.upper()}", "").split()
 
 
-def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=None):
+def callgrind_out(instructions_dir, gateway, scenario, box):
+    return Path(instructions_dir) / f"{gateway}-{scenario}-{box}.callgrind"
+
+
+def callgrind_total(path):
+    """The instructions a callgrind output file counted (its `totals:` or `summary:` line)."""
+    for line in Path(path).read_text(errors="replace").splitlines():
+        if line.startswith(("totals:", "summary:")):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {path}")
+
+
+def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=None, instructions_dir=None):
     kind, text, extra, connections = SCENARIOS[scenario]
     binaries = KANNEL if gateway == "kannel" else OURS
     d = Path(tempfile.mkdtemp(prefix=f"bench-{gateway}-"))
@@ -188,12 +204,18 @@ def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=No
         procs.append(sim)
         if not wait_port(p["smpp"]):
             raise RuntimeError("smsc-sim did not start")
-        bb = subprocess.Popen([*wrapper("bearerbox"), binaries["bearerbox"], "-v", "3", str(d / "kannel.conf")], cwd=d,
+        def under(box):
+            if instructions_dir:
+                return ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                        f"--callgrind-out-file={callgrind_out(instructions_dir, gateway, scenario, box)}"]
+            return wrapper(box)
+
+        bb = subprocess.Popen([*under("bearerbox"), binaries["bearerbox"], "-v", "3", str(d / "kannel.conf")], cwd=d,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(bb)
         if not wait_port(p["box"]):
             raise RuntimeError(f"{gateway} bearerbox did not start; see {d}")
-        sb = subprocess.Popen([*wrapper("smsbox"), binaries["smsbox"], "-v", "3", str(d / "kannel.conf")], cwd=d,
+        sb = subprocess.Popen([*under("smsbox"), binaries["smsbox"], "-v", "3", str(d / "kannel.conf")], cwd=d,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(sb)
         if not wait_port(p["sendsms"]):
@@ -219,6 +241,10 @@ def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=No
                                                "-o", str(out), "-p", str(proc.pid)],
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             time.sleep(0.5)
+        if instructions_dir:
+            # Count from here: start-up and the bind are not the load's.
+            for proc in (bb, sb):
+                subprocess.run(["callgrind_control", "--instr=on", str(proc.pid)], capture_output=True, timeout=60)
         cpu_before = {"bearerbox": cpu_seconds(bb.pid), "smsbox": cpu_seconds(sb.pid), "sim": cpu_seconds(sim.pid)}
         # The load generator's CPU (and the MO sink's): what the machine spends outside the gateway.
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -277,6 +303,14 @@ def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=No
                 proc.kill()
         if "error" not in result:
             shutil.rmtree(d, ignore_errors=True)
+    if instructions_dir and "error" not in result:
+        try:
+            counts = {box: callgrind_total(callgrind_out(instructions_dir, gateway, scenario, box))
+                      for box in ("bearerbox", "smsbox")}
+            result.update(instr_bearerbox=counts["bearerbox"], instr_smsbox=counts["smsbox"],
+                          instr_per_msg=round(sum(counts.values()) / max(result.get("delivered", 0), 1)))
+        except (OSError, RuntimeError, ValueError) as error:
+            result["error"] = f"callgrind counts: {error}"
     return result
 
 
@@ -288,6 +322,8 @@ def main():
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--perf", metavar="DIR", help="record each box with `perf record` into DIR")
     parser.add_argument("--syscalls", metavar="DIR", help="count each box's syscalls with `strace -c` into DIR")
+    parser.add_argument("--instructions", metavar="DIR",
+                        help="count each box's instructions during the load with callgrind into DIR")
     parser.add_argument("--only", choices=("ours", "kannel"))
     args = parser.parse_args()
     gateways = [args.only] if args.only else ["ours", "kannel"]
@@ -295,12 +331,15 @@ def main():
     for scenario in args.scenarios.split(","):
         for rep in range(args.reps):
             for gateway in gateways:
-                result = run_once(gateway, scenario, args.messages, args.window, args.perf, args.syscalls)
+                result = run_once(gateway, scenario, args.messages, args.window, args.perf, args.syscalls,
+                                  args.instructions)
                 print(json.dumps(result), flush=True)
                 results.append(result)
     print()
     keys = ("msgs_per_s", "p50_ms", "p99_ms", "us_per_msg", "cpu_bearerbox", "cpu_smsbox", "rss_bearerbox",
             "rss_smsbox", "cpu_sim", "cpu_load")
+    if args.instructions:
+        keys = ("instr_per_msg", "instr_bearerbox", "instr_smsbox", "msgs_per_s")
     print("| scenario | gateway | " + " | ".join(keys) + " |")
     print("|" + " --- |" * (len(keys) + 2))
     for scenario in args.scenarios.split(","):
