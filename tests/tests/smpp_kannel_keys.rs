@@ -426,15 +426,21 @@ fn a_receipt_without_network_error_code_reports_the_err_of_its_text_as_a_gsm_err
     Ok(())
 }
 
-/// The command_status of every deliver_sm_resp bearerbox sent, in order, once `count` came.
+/// The command_status of every deliver_sm_resp bearerbox sent, once `count` came.
 fn deliver_sm_resp_statuses(rig: &Rig, count: usize) -> Vec<u32> {
+    // By sequence number, the order the simulator sent the deliver_sm in:
+    // SMPP lets the gateway answer them in any order, and a refusal can go
+    // out before the answer to an MO that waits for its commit.
     let statuses = || -> Vec<u32> {
-        rig.sim
+        let mut answers: Vec<(u32, u32)> = rig
+            .sim
             .pdus()
             .iter()
             .filter(|p| p.command_id == 0x8000_0005)
-            .map(|p| p.status)
-            .collect()
+            .map(|p| (p.sequence_number, p.status))
+            .collect();
+        answers.sort_unstable();
+        answers.into_iter().map(|(_, status)| status).collect()
     };
     let deadline = Instant::now() + WAIT;
     while statuses().len() < count && Instant::now() < deadline {
