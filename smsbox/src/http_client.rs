@@ -362,6 +362,18 @@ impl HttpClient {
                 None => break,
             }
         }
+        // A new connection is the rare path under load, and setting up TLS
+        // makes the largest future of all: boxed, it does not swell the
+        // future of every call, which is copied each time a task is spawned.
+        Box::pin(self.connect(scheme, host, port)).await
+    }
+
+    async fn connect(
+        &self,
+        scheme: Scheme,
+        host: &str,
+        port: u16,
+    ) -> Result<SendRequest<Full<Bytes>>, HttpError> {
         let stream =
             TcpStream::connect((host, port))
                 .await
