@@ -12,7 +12,7 @@ use box_protocol::encoding::ucs2;
 use box_protocol::message::{Coding, Sms};
 use chrono::{DateTime, Utc};
 
-use crate::urlcode::{encode, hex};
+use crate::urlcode::{encode, encode_into, hex};
 
 /// The message a pattern is expanded for.
 pub struct Context<'a> {
@@ -114,7 +114,7 @@ pub fn word_demand(pattern: &str) -> (usize, bool) {
 /// Expands every escape of `pattern` for `context`.
 pub fn expand(pattern: &str, context: &Context<'_>) -> String {
     let sms = context.sms;
-    let words: Vec<&str> = context.text.split_whitespace().collect();
+    let words = || context.text.split_whitespace();
     let mut next_word = 1;
     let mut out = String::with_capacity(pattern.len() * 2);
     let mut rest = pattern;
@@ -127,30 +127,34 @@ pub fn expand(pattern: &str, context: &Context<'_>) -> String {
             break;
         };
         rest = &after[code.len_utf8()..];
-        let value = match code {
-            'k' => encode(words.first().unwrap_or(&"").as_bytes()),
+        // The values most templates carry are encoded straight into `out`;
+        // the rest are short and made on their own.
+        let value: String = match code {
+            'k' => {
+                encode_into(&mut out, words().next().unwrap_or_default().as_bytes());
+                continue;
+            }
             's' => {
-                let word = words.get(next_word).copied().unwrap_or_default();
+                let word = words().nth(next_word).unwrap_or_default();
                 next_word += 1;
-                encode(word.as_bytes())
+                encode_into(&mut out, word.as_bytes());
+                continue;
             }
             'S' => {
-                let word = words.get(next_word).copied().unwrap_or_default();
+                let word = words().nth(next_word).unwrap_or_default();
                 next_word += 1;
                 word.replace('*', "~")
             }
-            'r' => words
-                .iter()
-                .skip(next_word)
-                .map(|w| encode(w.as_bytes()))
-                .collect::<Vec<_>>()
-                .join("+"),
-            'a' => words
-                .iter()
-                .map(|w| encode(w.as_bytes()))
-                .collect::<Vec<_>>()
-                .join("+"),
-            'b' => encode(bytes(&sms.msgdata)),
+            'r' | 'a' => {
+                let skip = if code == 'r' { next_word } else { 0 };
+                for (n, word) in words().skip(skip).enumerate() {
+                    if n > 0 {
+                        out.push('+');
+                    }
+                    encode_into(&mut out, word.as_bytes());
+                }
+                continue;
+            }
             'e' => hex(bytes(&sms.msgdata)),
             't' => {
                 let time = DateTime::<Utc>::from_timestamp(i64::from(sms.time.unwrap_or(0)), 0)
@@ -158,21 +162,21 @@ pub fn expand(pattern: &str, context: &Context<'_>) -> String {
                 time.format("%Y-%m-%d+%H:%M:%S").to_string()
             }
             'T' => int(sms.time),
-            'p' => encode(bytes(&sms.receiver)),
-            'P' => encode(bytes(&sms.sender)),
             'q' => international(bytes(&sms.receiver)),
             'Q' => international(bytes(&sms.sender)),
-            'i' => encode(bytes(&sms.smsc_id)),
             'I' => sms.id.to_string(),
             'd' => int(sms.dlr_mask),
             'A' => match sms.coding {
                 Some(Coding::Ucs2) => encode(ucs2::decode_lossy(bytes(&sms.msgdata)).as_bytes()),
-                _ => encode(bytes(&sms.msgdata)),
+                _ => {
+                    encode_into(&mut out, bytes(&sms.msgdata));
+                    continue;
+                }
             },
-            'R' => encode(bytes(&sms.dlr_url)),
-            'D' => encode(bytes(&sms.meta_data)),
-            'F' => encode(bytes(&sms.foreign_id)),
-            'n' => encode(context.name.as_bytes()),
+            'n' => {
+                encode_into(&mut out, context.name.as_bytes());
+                continue;
+            }
             'c' => int(coding_value(sms)),
             'C' => match sms.charset.as_deref() {
                 Some(charset) if !charset.is_empty() => encode(charset),
@@ -185,10 +189,6 @@ pub fn expand(pattern: &str, context: &Context<'_>) -> String {
             'm' => int(sms.mclass),
             'M' => int(sms.mwi),
             'O' => format!("{:02}", dcs(sms)),
-            'u' => encode(bytes(&sms.udhdata)),
-            'B' => encode(bytes(&sms.binfo)),
-            'o' => encode(bytes(&sms.account)),
-            'f' => encode(bytes(&sms.smsc_number)),
             'v' => sms.validity.map_or("-1".into(), |v| {
                 ((i64::from(v) - context.now) / 60).to_string()
             }),
@@ -208,12 +208,37 @@ pub fn expand(pattern: &str, context: &Context<'_>) -> String {
                     _ => "%#".into(),
                 }
             }
-            other => format!("%{other}"),
+            other => match field(sms, other) {
+                Some(field) => {
+                    encode_into(&mut out, field);
+                    continue;
+                }
+                None => format!("%{other}"),
+            },
         };
         out.push_str(&value);
     }
     out.push_str(rest);
     out
+}
+
+/// The message field an escape copies as it is, URL-encoded.
+fn field(sms: &Sms, code: char) -> Option<&[u8]> {
+    let field = match code {
+        'b' => &sms.msgdata,
+        'p' => &sms.receiver,
+        'P' => &sms.sender,
+        'i' => &sms.smsc_id,
+        'R' => &sms.dlr_url,
+        'D' => &sms.meta_data,
+        'F' => &sms.foreign_id,
+        'u' => &sms.udhdata,
+        'B' => &sms.binfo,
+        'o' => &sms.account,
+        'f' => &sms.smsc_number,
+        _ => return None,
+    };
+    Some(bytes(field))
 }
 
 #[cfg(test)]
@@ -250,6 +275,41 @@ mod tests {
         );
         assert_eq!(expand("%t %T", &context), "2026-11-25+19:16:48 1795634208");
         assert_eq!(expand("100%% %x", &context), "100% %x");
+    }
+
+    #[test]
+    fn words_that_are_missing_expand_to_nothing() {
+        let sms = mo();
+        let context = Context {
+            sms: &sms,
+            text: "one",
+            name: "x",
+            now: 0,
+        };
+        assert_eq!(expand("[%k][%s][%S][%r]", &context), "[one][][][]");
+        let empty = Context {
+            text: "",
+            ..context
+        };
+        assert_eq!(expand("[%k][%a][%r]", &empty), "[][][]");
+    }
+
+    #[test]
+    fn fields_copied_as_they_are_are_url_encoded() {
+        let mut sms = mo();
+        sms.udhdata = Some(vec![0x05, 0x00, 0x03]);
+        sms.account = Some(b"acc/1".to_vec());
+        sms.binfo = None;
+        let context = Context {
+            sms: &sms,
+            text: "",
+            name: "a b",
+            now: 0,
+        };
+        assert_eq!(
+            expand("%u|%o|%B|%n|%i|%e", &context),
+            "%05%00%03|acc%2F1||a+b|A|657363206F6E652A74776F2074687265652020666F7572"
+        );
     }
 
     #[test]

@@ -96,21 +96,38 @@ pub fn for_each_pair(
 /// `-_.*` stay, a space becomes `+`, everything else `%XX`.
 pub fn encode(input: &[u8]) -> String {
     let mut out = String::with_capacity(input.len() * 3);
+    encode_into(&mut out, input);
+    out
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+
+/// [`encode`], appending to `out`: URL templates are expanded into one string.
+pub fn encode_into(out: &mut String, input: &[u8]) {
+    out.reserve(input.len());
     for &byte in input {
         match byte {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
                 out.push(byte as char)
             }
             b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{byte:02X}")),
+            _ => {
+                out.push('%');
+                out.push(HEX_DIGITS[usize::from(byte >> 4)] as char);
+                out.push(HEX_DIGITS[usize::from(byte & 0x0f)] as char);
+            }
         }
     }
-    out
 }
 
 /// Uppercase hex, as `%e` and the X-Kannel-UDH header carry bytes.
 pub fn hex(input: &[u8]) -> String {
-    input.iter().map(|b| format!("{b:02X}")).collect()
+    let mut out = String::with_capacity(input.len() * 2);
+    for &byte in input {
+        out.push(HEX_DIGITS[usize::from(byte >> 4)] as char);
+        out.push(HEX_DIGITS[usize::from(byte & 0x0f)] as char);
+    }
+    out
 }
 
 /// Reads hex digits back into bytes; `None` for odd length or a non-digit.
