@@ -28,7 +28,8 @@ pub const WINDOW: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct Queued {
     pub seq: i64,
-    pub sms: Sms,
+    /// Boxed: lanes, windows and maps move a `Queued` about several times per message.
+    pub sms: Box<Sms>,
     pub tries: i64,
     /// Unix seconds before which it must not be tried.
     pub not_before: i64,
@@ -169,7 +170,7 @@ mod tests {
     fn queued(seq: i64, not_before: i64) -> Queued {
         Queued {
             seq,
-            sms: Sms::undefined(uuid::Uuid::nil()),
+            sms: Box::new(Sms::undefined(uuid::Uuid::nil())),
             tries: 0,
             not_before,
             accepted_at: 0,

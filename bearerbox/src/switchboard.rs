@@ -313,7 +313,7 @@ impl Switchboard {
                     sms,
                     done,
                 } => match done.wait().await {
-                    Ok(_) => shared.borrow_mut().box_lane_committed(lane, seq, *sms),
+                    Ok(_) => shared.borrow_mut().box_lane_committed(lane, seq, sms),
                     Err(error) => {
                         log::error!("{error}");
                         failed.extend(link);
@@ -376,7 +376,7 @@ impl Switchboard {
     /// queue is the store's queue order, which is `seq` order), so a lane
     /// caught up when `seq` is told holds, or has finished, everything
     /// before it. A refill that already read `seq` moved the cursor past it.
-    fn box_lane_committed(&mut self, lane: String, seq: i64, sms: Sms) {
+    fn box_lane_committed(&mut self, lane: String, seq: i64, sms: Box<Sms>) {
         let entry = self.box_lanes.entry(lane).or_default();
         if entry.exhausted && entry.unread_commits == 0 && entry.room() > 0 && seq > entry.cursor {
             entry.cursor = seq;
@@ -549,7 +549,7 @@ impl Switchboard {
     }
 
     /// Takes an MT from a box: routes it, commits it, says what to answer.
-    pub async fn accept_mt(shared: &Shared, mut sms: Sms) -> Acceptance {
+    pub async fn accept_mt(shared: &Shared, mut sms: Box<Sms>) -> Acceptance {
         // Suspended, Kannel reads nothing more from its boxes: their MT are
         // answered once it resumes (or told to try later at shutdown).
         let gate = shared
@@ -739,7 +739,7 @@ impl Switchboard {
                 break;
             };
             let link = &mut self.links[index];
-            let mut sms = message.sms.clone();
+            let mut sms = Sms::clone(&message.sms);
             // The link's own unified-prefix, after the core's (applied on acceptance).
             let receiver = link.settings.unified_prefix.normalise(&text(&sms.receiver));
             sms.receiver = Some(receiver.into_bytes());
@@ -832,7 +832,7 @@ impl Switchboard {
                             smsc_id,
                             keys,
                             created_at: unix_now(),
-                            payload: Msg::Sms(message.sms).to_bytes(),
+                            payload: Msg::sms_to_bytes(&message.sms),
                         })
                         .detach();
                 }
@@ -953,7 +953,7 @@ impl Switchboard {
                             sms.smsc_id = Some(hint.into_bytes());
                         }
                         let id = sms.id;
-                        let acceptance = Switchboard::accept_mt(shared, sms).await;
+                        let acceptance = Switchboard::accept_mt(shared, Box::new(sms)).await;
                         log::info!("MO {id} rerouted as an MT: {acceptance:?}");
                     }
                 }
@@ -1040,7 +1040,7 @@ impl Switchboard {
                     direction: Direction::ToBox,
                     lane: box_lane_for(&routes, &sms),
                     accepted_at: unix_now(),
-                    payload: Msg::Sms(sms).to_bytes(),
+                    payload: Msg::sms_to_bytes(&sms),
                 })
             }),
         );
@@ -1153,7 +1153,11 @@ impl Switchboard {
                 break;
             };
             let conn = &mut self.boxes[i];
-            if conn.outbox.try_send(Msg::Sms(message.sms.clone())).is_err() {
+            if conn
+                .outbox
+                .try_send(Msg::from(message.sms.clone()))
+                .is_err()
+            {
                 lane.window.push_front(message);
                 break;
             }

@@ -355,14 +355,14 @@ impl Sms {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Msg {
     /// box → bearerbox every 30 s; `load` = the box's outstanding HTTP requests.
-    Heartbeat {
-        load: i32,
-    },
+    Heartbeat { load: i32 },
     Admin {
         command: AdminCommand,
         boxc_id: Option<Vec<u8>>,
     },
-    Sms(Sms),
+    /// Boxed: an `Sms` is some 480 bytes, and every queue a `Msg` passes
+    /// through (and every move of one) would carry them for an ack too.
+    Sms(Box<Sms>),
     /// The answer to one `sms`, carrying its `time` and `id` back.
     Ack {
         nack: AckStatus,
@@ -381,6 +381,12 @@ pub enum Msg {
 
 impl From<Sms> for Msg {
     fn from(sms: Sms) -> Self {
+        Msg::Sms(Box::new(sms))
+    }
+}
+
+impl From<Box<Sms>> for Msg {
+    fn from(sms: Box<Sms>) -> Self {
         Msg::Sms(sms)
     }
 }
@@ -507,7 +513,7 @@ impl Msg {
                 command: Codec::decode(&mut r, "admin.command")?,
                 boxc_id: Codec::decode(&mut r, "admin.boxc_id")?,
             },
-            Self::SMS => Msg::Sms(Sms::decode_fields(&mut r)?),
+            Self::SMS => Msg::Sms(Box::new(Sms::decode_fields(&mut r)?)),
             Self::ACK => Msg::Ack {
                 nack: Codec::decode(&mut r, "ack.nack")?,
                 time: Codec::decode(&mut r, "ack.time")?,
@@ -577,8 +583,8 @@ mod tests {
             coding: Some(Coding::SevenBit),
             ..Sms::undefined(uuid("e6b0be87-a151-4811-85df-9b1e522fddc7"))
         };
-        assert_eq!(sms, &expected);
-        assert_eq!(Msg::Sms(expected).to_bytes(), MO_PAYLOAD);
+        assert_eq!(**sms, expected);
+        assert_eq!(Msg::from(expected).to_bytes(), MO_PAYLOAD);
     }
 
     #[test]
@@ -618,7 +624,7 @@ mod tests {
 
     #[test]
     fn minimal_sms_is_164_bytes() {
-        let sms = Msg::Sms(Sms::undefined(Uuid::nil()));
+        let sms = Msg::from(Sms::undefined(Uuid::nil()));
         assert_eq!(sms.to_bytes().len(), 164);
     }
 

@@ -38,7 +38,7 @@ fn decode_exactly(name: &str) -> Result<Msg, Box<dyn Error>> {
 
 fn sms(name: &str) -> Result<Sms, Box<dyn Error>> {
     match decode_exactly(name)? {
-        Msg::Sms(sms) => Ok(sms),
+        Msg::Sms(sms) => Ok(*sms),
         other => Err(format!("{name}: expected an sms, found {other:?}").into()),
     }
 }

@@ -121,7 +121,7 @@ fn msg() -> impl Strategy<Value = Msg> {
             command: AdminCommand::from_raw(c),
             boxc_id
         }),
-        4 => sms().prop_map(Msg::Sms),
+        4 => sms().prop_map(Msg::from),
         1 => (small_or_any(), integer(), uuid()).prop_map(|(n, time, id)| Msg::Ack {
             nack: AckStatus::from_raw(n),
             time,

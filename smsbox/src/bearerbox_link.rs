@@ -177,7 +177,7 @@ impl Link {
         let mut state = self.state.borrow_mut();
         let writer = state.writer.as_ref().ok_or(SendError::NotConnected)?;
         let id = sms.id;
-        if writer.try_send(Msg::Sms(sms)).is_err() {
+        if writer.try_send(Msg::from(sms)).is_err() {
             return Err(SendError::Lost);
         }
         let slot = Rc::new(AckSlot::default());
@@ -214,7 +214,7 @@ impl Link {
     pub fn push(&self, sms: Sms) -> Result<(), SendError> {
         let state = self.state.borrow();
         let writer = state.writer.as_ref().ok_or(SendError::NotConnected)?;
-        writer.try_send(Msg::Sms(sms)).map_err(|_| SendError::Lost)
+        writer.try_send(Msg::from(sms)).map_err(|_| SendError::Lost)
     }
 
     /// The `load` heartbeats report: requests in progress.
@@ -265,7 +265,7 @@ impl Link {
 pub async fn keep_connected<S, C, CF, Z, ZF>(
     target: Target,
     link: Link,
-    inbound: Sender<Sms>,
+    inbound: Sender<Box<Sms>>,
     mut connect: C,
     sleep: Z,
 ) where
@@ -316,7 +316,7 @@ async fn session<S, Z, ZF>(
     stream: S,
     target: &Target,
     link: &Link,
-    inbound: &Sender<Sms>,
+    inbound: &Sender<Box<Sms>>,
     sleep: &Z,
 ) -> io::Result<()>
 where
@@ -387,7 +387,7 @@ async fn write_loop<S: AsyncWrite + Unpin>(
 async fn read_loop<S: AsyncRead + Unpin>(
     mut stream: S,
     link: &Link,
-    inbound: &Sender<Sms>,
+    inbound: &Sender<Box<Sms>>,
 ) -> io::Result<()> {
     let mut deframer = Deframer::new(Limits::default());
     let mut buffer = vec![0u8; 16 * 1024];

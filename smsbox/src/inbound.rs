@@ -28,10 +28,14 @@ use crate::services;
 const LANES: usize = 8;
 
 /// Takes inbound messages until the channel closes.
-pub async fn dispatch(executor: Rc<LocalExecutor<'static>>, app: Rc<App>, inbound: Receiver<Sms>) {
-    let mut lanes: Vec<Sender<Sms>> = Vec::new();
+pub async fn dispatch(
+    executor: Rc<LocalExecutor<'static>>,
+    app: Rc<App>,
+    inbound: Receiver<Box<Sms>>,
+) {
+    let mut lanes: Vec<Sender<Box<Sms>>> = Vec::new();
     for _ in 0..LANES {
-        let (sender, receiver) = smol::channel::unbounded::<Sms>();
+        let (sender, receiver) = smol::channel::unbounded::<Box<Sms>>();
         lanes.push(sender);
         let app = app.clone();
         executor
@@ -104,7 +108,7 @@ pub fn recode(mo: &mut Sms) {
     }
 }
 
-async fn mo_arrived(app: &App, mut mo: Sms) {
+async fn mo_arrived(app: &App, mut mo: Box<Sms>) {
     if app.settings.mo_recode {
         recode(&mut mo);
     }
@@ -147,7 +151,7 @@ async fn mo_arrived(app: &App, mut mo: Sms) {
     }
 }
 
-async fn report_arrived(app: &App, report: Sms) {
+async fn report_arrived(app: &App, report: Box<Sms>) {
     let event = report.dlr_mask.unwrap_or(-1);
     let wire = String::from_utf8_lossy(report.dlr_url.as_deref().unwrap_or_default()).into_owned();
     let carried = dlr_url::read(&wire);

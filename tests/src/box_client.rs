@@ -143,7 +143,7 @@ impl BoxClient {
                 Ok(Msg::Sms(sms)) => {
                     // An ack the box cannot send shows up as a missing message later.
                     let _ = self.ack(&sms);
-                    return Some(sms);
+                    return Some(*sms);
                 }
                 Ok(_) => continue,
                 Err(_) => return None,

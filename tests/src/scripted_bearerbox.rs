@@ -121,7 +121,7 @@ impl BoxSession {
     /// The next sms (MT) from smsbox.
     pub fn next_sms(&mut self, timeout: Duration) -> Result<Sms, HarnessError> {
         match self.next(timeout)? {
-            Msg::Sms(sms) => Ok(sms),
+            Msg::Sms(sms) => Ok(*sms),
             other => Err(HarnessError::Protocol(format!(
                 "expected an sms, got {other:?}"
             ))),

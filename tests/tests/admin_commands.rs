@@ -233,7 +233,7 @@ fn a_suspended_bearerbox_holds_a_boxs_mt_unanswered_until_resume() -> TestResult
         "Kannel suspended"
     );
     let message = mt("12345", "4670000001", "while suspended");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     // Kannel 1.4.5 reads nothing from its boxes while suspended: the
     // sendsms request hangs and the store stays empty [obs].
     assert!(boxc.next(Duration::from_millis(500)).is_err());
@@ -360,8 +360,8 @@ fn remove_message_takes_a_queued_message_out_of_the_store() -> TestResult {
     let mut boxc = BoxClient::connect(setup.ports.smsbox.number(), None)?;
     let doomed = mt("12345", "4670000001", "Queued test");
     let kept = mt("12345", "4670000002", "kept");
-    boxc.send(&Msg::Sms(doomed.clone()))?;
-    boxc.send(&Msg::Sms(kept.clone()))?;
+    boxc.send(&Msg::from(doomed.clone()))?;
+    boxc.send(&Msg::from(kept.clone()))?;
     assert_eq!(boxc.acks(2, WAIT)?.len(), 2);
 
     let listing = get(&setup, "/store-status")?;

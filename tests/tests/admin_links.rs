@@ -107,7 +107,7 @@ fn stop_smsc_disconnects_the_client_and_another_link_carries_the_traffic() -> Te
         .map(|n| mt("12345", "4670000001", &format!("while a is down {n}")))
         .collect();
     for message in &messages {
-        boxc.send(&Msg::Sms(message.clone()))?;
+        boxc.send(&Msg::from(message.clone()))?;
     }
     let acks = boxc.acks(messages.len(), WAIT)?;
     assert!(acks.iter().all(|(_, status)| *status == AckStatus::Success));
@@ -122,7 +122,7 @@ fn stop_smsc_disconnects_the_client_and_another_link_carries_the_traffic() -> Te
     // With b stopped, only a can carry the next message.
     assert_eq!(admin(&setup, "stop-smsc?smsc=b")?, "SMSC `b' shut down");
     let message = mt("12345", "4670000001", "after the restart");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Success)]);
     assert_eq!(read_texts(&mut link_a, 1)?, vec!["after the restart"]);
     Ok(())
@@ -139,13 +139,13 @@ fn with_its_only_link_stopped_an_mt_is_not_routable_and_once_started_it_is_queue
     drop(link_a);
     let mut boxc = BoxClient::connect(setup.ports.smsbox.number(), None)?;
     let message = mt("12345", "4670000001", "kept for a");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     // Kannel: no usable link at all is "not routable".
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Failed)]);
 
     assert_eq!(admin(&setup, "start-smsc?smsc=a")?, "SMSC `a' re-started");
     let message = mt("12345", "4670000001", "queued for a");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Buffered)]);
     let mut link_a = FakeClient::connect(port_a.number(), WAIT)?;
     assert_eq!(read_texts(&mut link_a, 1)?, vec!["queued for a"]);
@@ -163,7 +163,7 @@ fn remove_smsc_takes_the_link_out_of_the_status_and_fails_what_only_it_could_car
     // No client for a: its message waits in the store.
     let mut boxc = BoxClient::connect(setup.ports.smsbox.number(), None)?;
     let message = mt("12345", "4670000001", "only a may carry this");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Buffered)]);
     assert!(admin(&setup, "store-status")?.contains("only+a+may+carry+this"));
 
@@ -183,7 +183,7 @@ fn remove_smsc_takes_the_link_out_of_the_status_and_fails_what_only_it_could_car
         "Could not shut down smsc-id `a'"
     );
     let message = mt("12345", "4670000002", "no link left for this");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Failed)]);
     Ok(())
 }
@@ -209,7 +209,7 @@ fn add_smsc_starts_a_group_added_to_the_configuration_after_start() -> TestResul
     wait_online(&setup, "c")?;
     let mut boxc = BoxClient::connect(setup.ports.smsbox.number(), None)?;
     let message = mt("12345", "4670000001", "through the new link");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Success)]);
     assert_eq!(read_texts(&mut link_c, 1)?, vec!["through the new link"]);
     link_c.send_line("4670000002 5555 text from the new link")?;
@@ -248,7 +248,7 @@ fn graceful_restart_picks_up_changed_added_and_removed_links_and_loses_no_messag
         .map(|n| mt("12345", "4670000001", &format!("queued {n}")))
         .collect();
     for message in &messages {
-        boxc.send(&Msg::Sms(message.clone()))?;
+        boxc.send(&Msg::from(message.clone()))?;
     }
     let acks = boxc.acks(messages.len(), WAIT)?;
     assert!(
@@ -287,7 +287,7 @@ fn graceful_restart_picks_up_changed_added_and_removed_links_and_loses_no_messag
     );
     // The box stayed connected through it.
     let message = mt("12345", "4670000001", "after the restart");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Buffered)]);
 
     let mut change = FakeClient::connect(port_b_new.number(), WAIT)?;
@@ -333,7 +333,7 @@ fn restart_runs_bearerbox_again_and_delivers_what_was_queued() -> TestResult {
     let bearerbox = setup.start_bearerbox(&[])?;
     let mut boxc = BoxClient::connect(setup.ports.smsbox.number(), None)?;
     let message = mt("12345", "4670000001", "across the restart");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Buffered)]);
 
     assert_eq!(admin(&setup, "restart")?, "Restarting.....");
@@ -377,7 +377,7 @@ fn started_with_s_bearerbox_is_suspended_until_resume() -> TestResult {
     wait_online(&setup, "a")?;
     let mut boxc = BoxClient::connect(setup.ports.smsbox.number(), None)?;
     let message = mt("12345", "4670000001", "while suspended");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     // Held unanswered, as Kannel holds its boxes while suspended.
     assert!(boxc.next(Duration::from_millis(500)).is_err());
     assert!(read_texts(&mut link_a, 1)?.is_empty());

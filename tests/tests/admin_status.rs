@@ -71,7 +71,7 @@ fn busy_gateway() -> Result<Busy, Box<dyn std::error::Error>> {
         "SMSC `beta' shut down"
     );
     let message = mt("12345", "4670000001", "hello");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Success)]);
     assert!(link.read_line(WAIT)?.is_some());
     link.send_line("4670000002 5555 text hi there")?;
@@ -492,7 +492,7 @@ fn metrics_show_queue_depth_and_age_while_an_smsc_is_down() -> TestResult {
     let _bearerbox = setup.start_bearerbox(&[])?;
     let mut boxc = BoxClient::connect(setup.ports.smsbox.number(), None)?;
     for n in 0..3 {
-        boxc.send(&Msg::Sms(mt("12345", "4670000001", &format!("wait {n}"))))?;
+        boxc.send(&Msg::from(mt("12345", "4670000001", &format!("wait {n}"))))?;
     }
     assert_eq!(boxc.acks(3, WAIT)?.len(), 3);
     let samples = parse_exposition(&get(&setup, "/metrics")?)?;

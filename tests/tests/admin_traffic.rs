@@ -68,7 +68,7 @@ fn an_smsc_stopped_and_started_while_traffic_flows_loses_no_message() -> TestRes
             let mut sent = Vec::new();
             for n in 0..MESSAGES {
                 let message = mt("12345", "4670000001", &format!("message {n}"));
-                boxc.send(&Msg::Sms(message.clone()))?;
+                boxc.send(&Msg::from(message.clone()))?;
                 let (_, status) = boxc
                     .acks(1, WAIT)?
                     .pop()

@@ -94,7 +94,7 @@ fn next_sms(boxc: &mut BoxClient) -> Result<Sms, Box<dyn std::error::Error>> {
     for _ in 0..100 {
         match boxc.next(WAIT)? {
             Msg::Ack { .. } => continue,
-            Msg::Sms(sms) => return Ok(sms),
+            Msg::Sms(sms) => return Ok(*sms),
             other => return Err(format!("unexpected {}", other.type_name()).into()),
         }
     }
@@ -109,7 +109,7 @@ fn utf16be(text: &str) -> Vec<u8> {
 fn a_text_sent_through_the_modem_arrives_as_a_gsm_7_bit_sms_submit() -> TestResult {
     let mut rig = rig(&[])?;
     let message = mt("12345", "+46700000001", "Hello from the box: 100€ [ok]");
-    rig.boxc.send(&Msg::Sms(message.clone()))?;
+    rig.boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(
         rig.boxc.acks(1, WAIT)?,
         vec![(message.id, AckStatus::Success)]
@@ -133,7 +133,7 @@ fn a_ucs2_message_arrives_as_ucs2() -> TestResult {
     let mut message = mt("12345", "0700000002", "");
     message.msgdata = Some(utf16be("Привет, мир ☺"));
     message.coding = Some(Coding::Ucs2);
-    rig.boxc.send(&Msg::Sms(message))?;
+    rig.boxc.send(&Msg::from(message))?;
     assert_eq!(rig.boxc.acks(1, WAIT)?[0].1, AckStatus::Success);
     let submit = &decoded(&rig.modem, 1)?[0];
     assert_eq!(submit.alphabet, SimAlphabet::Ucs2);
@@ -150,7 +150,7 @@ fn a_long_message_goes_out_as_three_concatenated_parts() -> TestResult {
         .map(|i| char::from(b'a' + (i % 26) as u8))
         .collect();
     rig.boxc
-        .send(&Msg::Sms(mt("12345", "+46700000003", &text)))?;
+        .send(&Msg::from(mt("12345", "+46700000003", &text)))?;
     assert_eq!(rig.boxc.acks(1, WAIT)?[0].1, AckStatus::Success);
     let submits = decoded(&rig.modem, 3)?;
     assert_eq!(submits.len(), 3);
@@ -200,7 +200,7 @@ fn a_status_report_from_the_modem_becomes_a_dlr_at_the_box() -> TestResult {
     let mut message = mt("12345", "+46700000004", "report me");
     message.dlr_mask = Some(31);
     message.dlr_url = Some(b"http://127.0.0.1/dlr?type=%d".to_vec());
-    rig.boxc.send(&Msg::Sms(message.clone()))?;
+    rig.boxc.send(&Msg::from(message.clone()))?;
     let submitted = rig.modem.wait_for_submits(1, WAIT)?;
     let submit = submitted[0].decoded.as_ref().map_err(|e| e.clone())?;
     assert!(submit.status_report_requested);
@@ -231,7 +231,7 @@ fn a_cmti_in_the_middle_of_a_send_loses_neither_the_send_nor_the_mo() -> TestRes
     rig.modem
         .cmti_during_next_send("+46707777777", "sneaked in");
     let message = mt("12345", "+46700000005", "going out");
-    rig.boxc.send(&Msg::Sms(message.clone()))?;
+    rig.boxc.send(&Msg::from(message.clone()))?;
     let mut acked = false;
     let mut mo = None;
     while !acked || mo.is_none() {
@@ -261,7 +261,7 @@ fn a_send_the_network_refuses_for_good_fails_the_message_for_good() -> TestResul
     rig.modem.fail_next_send(21);
     let mut message = mt("12345", "+46700000006", "refused");
     message.dlr_mask = Some(16);
-    rig.boxc.send(&Msg::Sms(message.clone()))?;
+    rig.boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(rig.boxc.acks(1, WAIT)?[0].1, AckStatus::Success);
     // The box hears of it: a report with event 16 and the modem's error.
     let report = next_sms(&mut rig.boxc)?;
@@ -300,13 +300,13 @@ fn with_the_supplier_down_the_modem_carries_the_traffic_until_it_is_back() -> Te
     let mut boxc = BoxClient::connect(setup.ports.smsbox.number(), None)?;
     std::thread::sleep(Duration::from_millis(300));
 
-    boxc.send(&Msg::Sms(mt("777", "+39333000001", "supplier is down")))?;
+    boxc.send(&Msg::from(mt("777", "+39333000001", "supplier is down")))?;
     assert_eq!(boxc.acks(1, WAIT)?[0].1, AckStatus::Success);
     assert_eq!(decoded(&modem, 1)?[0].text, "supplier is down");
 
     let mut link = FakeClient::connect(supplier.number(), WAIT)?;
     std::thread::sleep(Duration::from_millis(300));
-    boxc.send(&Msg::Sms(mt("777", "+39333000002", "supplier is back")))?;
+    boxc.send(&Msg::from(mt("777", "+39333000002", "supplier is back")))?;
     assert_eq!(boxc.acks(1, WAIT)?[0].1, AckStatus::Success);
     assert_eq!(
         link.read_line(WAIT)?.as_deref(),
@@ -336,7 +336,7 @@ fn a_modem_that_falls_silent_is_taken_down_and_traffic_fails_over_then_returns()
     std::thread::sleep(Duration::from_millis(300));
 
     modem.set_silent(true);
-    boxc.send(&Msg::Sms(mt("777", "+46700000007", "modem is mute")))?;
+    boxc.send(&Msg::from(mt("777", "+46700000007", "modem is mute")))?;
     assert_eq!(boxc.acks(1, WAIT)?[0].1, AckStatus::Success);
     assert_eq!(
         link.read_line(Duration::from_secs(30))?.as_deref(),
@@ -359,7 +359,7 @@ fn a_modem_that_falls_silent_is_taken_down_and_traffic_fails_over_then_returns()
         },
     )?;
     std::thread::sleep(Duration::from_millis(500));
-    boxc.send(&Msg::Sms(mt("777", "+46700000008", "modem speaks again")))?;
+    boxc.send(&Msg::from(mt("777", "+46700000008", "modem speaks again")))?;
     assert_eq!(boxc.acks(1, WAIT)?[0].1, AckStatus::Success);
     let submits = modem.wait_for_submits(1, WAIT)?;
     let texts: Vec<String> = submits

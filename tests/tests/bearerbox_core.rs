@@ -47,7 +47,7 @@ fn an_mt_is_acked_after_commit_and_reaches_the_smsc() -> TestResult {
     std::thread::sleep(Duration::from_millis(200));
 
     let message = mt("12345", "4670000001", "hello from a box");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     let acks = boxc.acks(1, WAIT)?;
     assert_eq!(acks, vec![(message.id, AckStatus::Success)]);
     assert_eq!(
@@ -65,7 +65,7 @@ fn with_the_smsc_down_an_mt_is_queued_and_sent_when_it_comes_up() -> TestResult 
     let mut boxc = box_client(&setup)?;
 
     let message = mt("12345", "4670000001", "waiting");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Buffered)]);
 
     let mut link = FakeClient::connect(smsc.number(), WAIT)?;
@@ -84,7 +84,7 @@ fn a_message_no_smsc_may_carry_is_refused_at_once() -> TestResult {
     let _bearerbox = setup.start_bearerbox(&[])?;
     let mut boxc = box_client(&setup)?;
     let message = mt("12345", "+4915112345678", "nowhere to go");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Failed)]);
     Ok(())
 }
@@ -129,7 +129,7 @@ fn each_country_goes_to_its_own_supplier() -> TestResult {
     ];
     let messages: Vec<Msg> = receivers
         .iter()
-        .map(|to| Msg::Sms(mt("777", to, "hi")))
+        .map(|to| Msg::from(mt("777", to, "hi")))
         .collect();
     boxc.send_all(&messages)?;
     let acks = boxc.acks(messages.len(), WAIT)?;
@@ -178,7 +178,7 @@ fn the_cheapest_online_supplier_wins_and_a_dearer_one_takes_over_while_it_is_dow
     std::thread::sleep(Duration::from_millis(200));
 
     // The cheap supplier is down: the dear one carries the traffic.
-    boxc.send(&Msg::Sms(mt("777", "+39333000001", "while cheap is down")))?;
+    boxc.send(&Msg::from(mt("777", "+39333000001", "while cheap is down")))?;
     assert_eq!(boxc.acks(1, WAIT)?[0].1, AckStatus::Success);
     assert_eq!(
         dear_link.read_line(WAIT)?.as_deref(),
@@ -188,7 +188,7 @@ fn the_cheapest_online_supplier_wins_and_a_dearer_one_takes_over_while_it_is_dow
     // It comes back: traffic returns to it.
     let mut cheap_link = FakeClient::connect(cheap.number(), WAIT)?;
     std::thread::sleep(Duration::from_millis(200));
-    boxc.send(&Msg::Sms(mt("777", "+39333000002", "cheap again")))?;
+    boxc.send(&Msg::from(mt("777", "+39333000002", "cheap again")))?;
     assert_eq!(boxc.acks(1, WAIT)?[0].1, AckStatus::Success);
     assert_eq!(
         cheap_link.read_line(WAIT)?.as_deref(),
@@ -238,7 +238,7 @@ fn delivery_reports_reach_the_box_first_the_smsc_ack_then_the_final_state() -> T
     let mut message = mt("12345", "4670000001", "report me");
     message.dlr_mask = Some(31);
     message.dlr_url = Some(b"http://127.0.0.1/dlr?type=%d".to_vec());
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     let mut events = Vec::new();
     while events.len() < 2 {
         match boxc.next(WAIT)? {
@@ -268,7 +268,7 @@ fn ten_thousand_queued_messages_survive_kill_9_and_all_reach_the_smsc() -> TestR
     let mut boxc = box_client(&setup)?;
 
     let messages: Vec<Msg> = (0..COUNT)
-        .map(|n| Msg::Sms(mt("777", &format!("+39333{n:07}"), &format!("durable {n}"))))
+        .map(|n| Msg::from(mt("777", &format!("+39333{n:07}"), &format!("durable {n}"))))
         .collect();
     let started = Instant::now();
     for chunk in messages.chunks(500) {
@@ -373,7 +373,7 @@ fn a_daemonized_bearerbox_still_commits_and_acks() -> TestResult {
     let _daemon = tests::gateway::Daemon::from_pid_file(&pid_file, WAIT)?;
     let mut boxc = BoxClient::connect_retrying(setup.ports.smsbox.number(), WAIT)?;
     let message = mt("12345", "4670000001", "from a daemon");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     // The SMSC is down: "queued" is answered only after the commit.
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Buffered)]);
     Ok(())
@@ -387,7 +387,7 @@ fn a_loopback_link_turns_an_mt_into_an_mo_for_the_boxes() -> TestResult {
     let mut boxc = box_client(&setup)?;
     std::thread::sleep(Duration::from_millis(200));
     let message = mt("12345", "4670000001", "round trip");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     let mut got_ack = false;
     let mut got_mo = None;
     while !(got_ack && got_mo.is_some()) {
@@ -458,8 +458,8 @@ fn unified_prefix_rewrites_receivers_for_routing_and_each_link_rewrites_again() 
     let mut link = FakeClient::connect(smsc.number(), WAIT)?;
     let mut boxc = box_client(&setup)?;
     std::thread::sleep(Duration::from_millis(200));
-    boxc.send(&Msg::Sms(mt("777", "0039333123", "a")))?;
-    boxc.send(&Msg::Sms(mt("777", "0333456", "b")))?;
+    boxc.send(&Msg::from(mt("777", "0039333123", "a")))?;
+    boxc.send(&Msg::from(mt("777", "0333456", "b")))?;
     assert!(
         boxc.acks(2, WAIT)?
             .iter()
@@ -509,7 +509,7 @@ fn the_built_in_sim_smsc_accepts_at_once_and_reports_delivery() -> TestResult {
     std::thread::sleep(Duration::from_millis(200));
     let mut message = mt("12345", "4670000001", "simulated");
     message.dlr_mask = Some(31);
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     let mut events = Vec::new();
     while events.len() < 2 {
         match boxc.next(WAIT)? {

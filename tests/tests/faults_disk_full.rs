@@ -89,7 +89,7 @@ fn a_full_disk_means_try_later_and_nothing_accepted_is_lost() -> TestResult {
     for n in 0..20_000 {
         let text = format!("filling the disk, message {n} {}", "x".repeat(100));
         let message = mt("777", &format!("+39333{n:07}"), &text);
-        boxc.send(&Msg::Sms(message))?;
+        boxc.send(&Msg::from(message))?;
         let (_, status) = boxc.acks(1, WAIT)?[0];
         match status {
             AckStatus::Buffered => {
@@ -114,7 +114,7 @@ fn a_full_disk_means_try_later_and_nothing_accepted_is_lost() -> TestResult {
     // Room again: bearerbox takes messages once more.
     assert!(disk.resize("64m"), "could not grow the tmpfs");
     let after = mt("777", "+393339999999", "after the disk grew");
-    boxc.send(&Msg::Sms(after))?;
+    boxc.send(&Msg::from(after))?;
     assert_eq!(
         boxc.acks(1, WAIT)?[0].1,
         AckStatus::Buffered,

@@ -122,7 +122,7 @@ fn box_frame() {
     mt.dlr_mask = Some(3);
     mt.meta_data = Some(b"?smpp?a=b&".to_vec());
     let mut seeds = vec![
-        Msg::Sms(mt).to_bytes(),
+        Msg::from(mt).to_bytes(),
         Msg::heartbeat(4).to_bytes(),
         Msg::identify(Some(b"box1".to_vec())).to_bytes(),
     ];

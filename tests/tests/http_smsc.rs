@@ -85,7 +85,7 @@ fn next_sms(boxc: &mut BoxClient, timeout: Duration) -> Result<Sms, Box<dyn std:
     let deadline = Instant::now() + timeout;
     loop {
         match boxc.next(deadline.saturating_duration_since(Instant::now()))? {
-            Msg::Sms(sms) => return Ok(sms),
+            Msg::Sms(sms) => return Ok(*sms),
             Msg::Ack { .. } => continue,
             other => return Err(format!("expected an sms, got a {}", other.type_name()).into()),
         }
@@ -102,7 +102,7 @@ fn an_mt_through_a_generic_supplier_fills_the_send_url_and_its_report_comes_back
     let mut message = mt("12345", "4670000001", "hello world");
     message.dlr_mask = Some(31);
     message.service = Some(b"tester".to_vec());
-    rig.boxc.send(&Msg::Sms(message.clone()))?;
+    rig.boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(
         rig.boxc.acks(1, WAIT)?,
         vec![(message.id, AckStatus::Success)]
@@ -140,7 +140,7 @@ fn a_5xx_and_a_tempfail_answer_are_tried_again_until_the_supplier_takes_the_mess
     rig.supplier
         .script(&[Outcome::Unavailable, Outcome::BusyBody]);
     let message = mt("12345", "4670000002", "again");
-    rig.boxc.send(&Msg::Sms(message.clone()))?;
+    rig.boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(
         rig.boxc.acks(1, WAIT)?,
         vec![(message.id, AckStatus::Success)]
@@ -167,7 +167,7 @@ fn a_4xx_and_a_permfail_answer_fail_the_message_for_good_with_a_nack() -> TestRe
     for receiver in ["4670000003", "4670000004"] {
         let mut message = mt("12345", receiver, "doomed");
         message.dlr_mask = Some(16);
-        rig.boxc.send(&Msg::Sms(message.clone()))?;
+        rig.boxc.send(&Msg::from(message.clone()))?;
         assert_eq!(
             rig.boxc.acks(1, WAIT)?,
             vec![(message.id, AckStatus::Success)]
@@ -189,7 +189,7 @@ fn a_supplier_that_does_not_answer_in_time_gets_the_message_again() -> TestResul
     rig.supplier
         .script(&[Outcome::Stall(Duration::from_secs(3))]);
     let message = mt("12345", "4670000005", "slow");
-    rig.boxc.send(&Msg::Sms(message.clone()))?;
+    rig.boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(
         rig.boxc.acks(1, WAIT)?,
         vec![(message.id, AckStatus::Success)]
@@ -298,7 +298,7 @@ fn max_pending_submits_bounds_the_requests_in_flight() -> TestResult {
         .set_default(Outcome::Stall(Duration::from_millis(300)));
     for n in 0..6 {
         let message = mt("12345", &format!("46700001{n:02}"), "burst");
-        rig.boxc.send(&Msg::Sms(message))?;
+        rig.boxc.send(&Msg::from(message))?;
     }
     rig.boxc.acks(6, WAIT)?;
     rig.supplier.wait_for(6, Duration::from_secs(20))?;
@@ -312,7 +312,7 @@ fn throughput_spaces_the_requests() -> TestResult {
     let started = Instant::now();
     for n in 0..6 {
         let message = mt("12345", &format!("46700002{n:02}"), "paced");
-        rig.boxc.send(&Msg::Sms(message))?;
+        rig.boxc.send(&Msg::from(message))?;
     }
     rig.boxc.acks(6, WAIT)?;
     rig.supplier.wait_for(6, WAIT)?;

@@ -56,7 +56,7 @@ fn next_sms(boxc: &mut BoxClient, timeout: Duration) -> Result<Sms, Box<dyn std:
     let deadline = Instant::now() + timeout;
     loop {
         match boxc.next(deadline.saturating_duration_since(Instant::now()))? {
-            Msg::Sms(sms) => return Ok(sms),
+            Msg::Sms(sms) => return Ok(*sms),
             Msg::Ack { .. } => continue,
             other => return Err(format!("expected an sms, got a {}", other.type_name()).into()),
         }
@@ -73,7 +73,7 @@ fn kannel_type_chains_to_a_second_gateway_of_ours() -> TestResult {
     let (_setup, _bearerbox, mut boxc) = near_gateway(far.sendsms_port())?;
     let mut message = mt("12345", "4670000001", "chained hello");
     message.dlr_mask = Some(8);
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Success)]);
     assert_eq!(
         far.mt_lines(1, WAIT)?,
@@ -101,7 +101,7 @@ fn kannel_type_with_wrong_credentials_fails_the_message_for_good() -> TestResult
     let (_setup, _bearerbox, mut boxc) = near_gateway(far.sendsms_port())?;
     let mut message = mt("12345", "4670000002", "refused");
     message.dlr_mask = Some(16);
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Success)]);
     let nack = next_sms(&mut boxc, WAIT)?;
     assert_eq!(nack.dlr_mask, Some(16));
@@ -221,7 +221,7 @@ fn kannel_type_chains_to_kannel_1_4_5() -> TestResult {
     std::thread::sleep(Duration::from_millis(1000));
     let (_setup, _bearerbox, mut boxc) = near_gateway(far.sendsms.number())?;
     let message = mt("12345", "4670000003", "to kannel");
-    boxc.send(&Msg::Sms(message.clone()))?;
+    boxc.send(&Msg::from(message.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(message.id, AckStatus::Success)]);
     let line = handsets.read_line(WAIT)?;
     assert_eq!(

@@ -64,7 +64,7 @@ fn when_the_smpp_supplier_goes_down_mt_fail_over_to_the_http_supplier() -> TestR
     let mut cheap = mt("12345", "4670000001", "via smpp");
     // The SMSC's acceptance, reported, tells that the SMPP supplier has it for good.
     cheap.dlr_mask = Some(8);
-    boxc.send(&Msg::Sms(cheap.clone()))?;
+    boxc.send(&Msg::from(cheap.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(cheap.id, AckStatus::Success)]);
     let accepted = match boxc.next(WAIT)? {
         Msg::Sms(report) => report,
@@ -82,7 +82,7 @@ fn when_the_smpp_supplier_goes_down_mt_fail_over_to_the_http_supplier() -> TestR
             .contains("SMSC smpp1 is offline"))
     })?;
     let failover = mt("12345", "4670000002", "via http");
-    boxc.send(&Msg::Sms(failover.clone()))?;
+    boxc.send(&Msg::from(failover.clone()))?;
     assert_eq!(boxc.acks(1, WAIT)?, vec![(failover.id, AckStatus::Success)]);
     let submitted = supplier.wait_for(1, WAIT)?;
     assert_eq!(

@@ -136,7 +136,7 @@ impl Rig {
             match boxc.next(left).map_err(|e| format!("{e}\n{log}"))? {
                 Msg::Sms(sms) => {
                     boxc.ack(&sms)?;
-                    return Ok(sms);
+                    return Ok(*sms);
                 }
                 _ => continue,
             }
@@ -304,7 +304,7 @@ fn alt_addr_charset_gsm_applies_to_alphanumeric_senders_both_ways() -> TestResul
         Front::BoxClient,
     )?;
     let boxc = rig.boxc.as_mut().ok_or("no box client")?;
-    boxc.send(&Msg::Sms(mt("Shop@è", "+46701234567", "x")))?;
+    boxc.send(&Msg::from(mt("Shop@è", "+46701234567", "x")))?;
     let submit = rig.one_submit()?;
     assert_eq!(submit.source.ton, 5);
     assert_eq!(submit.source.npi, 0);
@@ -371,7 +371,7 @@ fn mt_wanting_reports(rig: &mut Rig) -> Result<String, Box<dyn std::error::Error
     let mut message = mt("12345", "+46701234567", "report me");
     message.dlr_mask = Some(31);
     message.dlr_url = Some(b"http://127.0.0.1/dlr".to_vec());
-    boxc.send(&Msg::Sms(message))?;
+    boxc.send(&Msg::from(message))?;
     let submit = rig.one_submit()?;
     Ok(submit.message_id.ok_or("the submit has no id")?)
 }

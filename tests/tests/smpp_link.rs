@@ -104,7 +104,7 @@ fn rig_groups(
 impl Rig {
     /// Sends the MTs and waits for the box acks, all of which must be successes.
     fn send(&mut self, messages: &[Sms]) -> TestResult {
-        let msgs: Vec<Msg> = messages.iter().cloned().map(Msg::Sms).collect();
+        let msgs: Vec<Msg> = messages.iter().cloned().map(Msg::from).collect();
         self.boxc.send_all(&msgs)?;
         let acks = self.boxc.acks(messages.len(), WAIT)?;
         assert!(
@@ -145,7 +145,7 @@ impl Rig {
             match next {
                 Msg::Sms(sms) => {
                     self.boxc.ack(&sms)?;
-                    return Ok(sms);
+                    return Ok(*sms);
                 }
                 _ => continue,
             }

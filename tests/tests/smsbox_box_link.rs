@@ -145,7 +145,7 @@ fn smsbox_acks_mo_and_reports_with_their_own_id() -> TestResult {
         Coding::SevenBit,
         "fake1".as_bytes(),
     );
-    rig.session.send(&Msg::Sms(mo.clone()))?;
+    rig.session.send(&Msg::from(mo.clone()))?;
     let mut acked = false;
     let mut reply = None;
     for _ in 0..2 {

@@ -59,7 +59,7 @@ fn smsbox_keeps_at_most_max_pending_requests_calls_in_flight() -> TestResult {
         service(&recorder.url("/slow?t=%a")),
     )?;
     for n in 0..6 {
-        rig.session.send(&Msg::Sms(mo(&format!("call {n}"))))?;
+        rig.session.send(&Msg::from(mo(&format!("call {n}"))))?;
     }
     assert_eq!(replies(&mut rig.session, 6)?, ["done"; 6]);
     assert_eq!(recorder.requests().len(), 6);
@@ -86,7 +86,7 @@ fn smsbox_retries_failed_calls_http_queue_delay_apart_until_one_succeeds() -> Te
         &[("http-request-retry", "3"), ("http-queue-delay", "1")],
         service(&recorder.url("/flaky")),
     )?;
-    rig.session.send(&Msg::Sms(mo("hello")))?;
+    rig.session.send(&Msg::from(mo("hello")))?;
     assert_eq!(replies(&mut rig.session, 1)?, ["third time lucky"]);
     let arrivals = recorder.arrivals();
     assert_eq!(
@@ -118,7 +118,7 @@ fn smsbox_calls_https_service_and_dlr_urls_it_trusts_through_ssl_trusted_ca_file
         &[],
         service(&recorder.https_url("/mo?from=%p&text=%a")),
     )?;
-    rig.session.send(&Msg::Sms(mo("over tls")))?;
+    rig.session.send(&Msg::from(mo("over tls")))?;
     assert_eq!(replies(&mut rig.session, 1)?, ["secure answer"]);
     let calls = recorder.wait_for(1, WAIT)?;
     assert_eq!(calls[0].path(), "/mo");
@@ -129,7 +129,7 @@ fn smsbox_calls_https_service_and_dlr_urls_it_trusts_through_ssl_trusted_ca_file
     report.sms_type = Some(SmsType::ReportMo);
     report.dlr_mask = Some(1);
     report.dlr_url = Some(recorder.https_url("/dlr?type=%d").into_bytes());
-    rig.session.send(&Msg::Sms(report))?;
+    rig.session.send(&Msg::from(report))?;
     let calls = recorder.wait_for(2, WAIT)?;
     assert_eq!(calls[1].path(), "/dlr");
     assert_eq!(calls[1].query("type").as_deref(), Some("1"));
@@ -151,7 +151,7 @@ fn smsbox_refuses_an_https_server_it_does_not_trust() -> TestResult {
         &[],
         service(&recorder.https_url("/mo")),
     )?;
-    rig.session.send(&Msg::Sms(mo("hello")))?;
+    rig.session.send(&Msg::from(mo("hello")))?;
     assert_eq!(
         replies(&mut rig.session, 1)?,
         ["Could not fetch content, sorry."]

@@ -273,7 +273,7 @@ fn smsbox_refunds_a_failed_delivery_and_calls_back_only_the_events_asked_for() -
 
     for (mt, event) in [(&first, 2), (&second, 16)] {
         let dlr = report(mt, event);
-        rig.session.send(&Msg::Sms(dlr.clone()))?;
+        rig.session.send(&Msg::from(dlr.clone()))?;
         match rig.session.next_ack(WAIT)? {
             Msg::Ack { id, nack, .. } => assert_eq!((id, nack), (dlr.id, AckStatus::Success)),
             other => return Err(format!("unexpected {other:?}").into()),
@@ -295,7 +295,7 @@ fn smsbox_refunds_a_failed_delivery_and_calls_back_only_the_events_asked_for() -
     })?;
     // A second failure report for the same message refunds nothing more.
     let dlr = report(&first, 2);
-    rig.session.send(&Msg::Sms(dlr))?;
+    rig.session.send(&Msg::from(dlr))?;
     let _ = rig.session.next_ack(WAIT)?;
     thread::sleep(Duration::from_millis(300));
     assert_eq!(balance(port, "dlruser")?, "5");

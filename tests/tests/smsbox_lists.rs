@@ -146,7 +146,7 @@ fn smsbox_sms_service_lists_filter_the_mo_sender() -> TestResult {
             Coding::SevenBit,
             "fake1".as_bytes(),
         );
-        rig.session.send(&Msg::Sms(mo))?;
+        rig.session.send(&Msg::from(mo))?;
         let reply = loop {
             // The MO's ack comes too; the reply is the sms.
             if let Msg::Sms(sms) = rig.session.next(WAIT)? {

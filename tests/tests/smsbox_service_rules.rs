@@ -73,7 +73,7 @@ fn smsbox_accepted_account_limits_a_service_to_mo_of_those_accounts() -> TestRes
     ];
     for (text, account, expected) in cases {
         rig.session
-            .send(&Msg::Sms(mo(text.as_bytes(), Coding::SevenBit, account)))?;
+            .send(&Msg::from(mo(text.as_bytes(), Coding::SevenBit, account)))?;
         assert_eq!(
             reply(&mut rig.session)?,
             expected,
@@ -109,14 +109,14 @@ fn smsbox_prefix_and_suffix_keep_only_the_text_between_them_in_an_html_answer() 
         );
     let mut rig = ScriptedRig::start(&[], groups)?;
     rig.session
-        .send(&Msg::Sms(mo(b"cut", Coding::SevenBit, None)))?;
+        .send(&Msg::from(mo(b"cut", Coding::SevenBit, None)))?;
     assert_eq!(
         reply(&mut rig.session)?,
         "Sunny, 21 C & dry",
         "between the first prefix and the first suffix after it, either case"
     );
     rig.session
-        .send(&Msg::Sms(mo(b"half", Coding::SevenBit, None)))?;
+        .send(&Msg::from(mo(b"half", Coding::SevenBit, None)))?;
     assert_eq!(
         reply(&mut rig.session)?,
         "Weather START Sunny, 21 C & dry End ads END",
@@ -141,7 +141,7 @@ fn smsbox_mo_recode_hands_ucs2_mo_to_services_as_utf8_text() -> TestResult {
     let mut recoding = ScriptedRig::start(&[("mo-recode", "true")], groups.clone())?;
     recoding
         .session
-        .send(&Msg::Sms(mo(&text, Coding::Ucs2, None)))?;
+        .send(&Msg::from(mo(&text, Coding::Ucs2, None)))?;
     let calls = recorder.wait_for(1, WAIT)?;
     let q = |name: &str| calls[0].query(name).unwrap_or_default();
     assert_eq!(
@@ -158,7 +158,8 @@ fn smsbox_mo_recode_hands_ucs2_mo_to_services_as_utf8_text() -> TestResult {
 
     // Without mo-recode the message stays UTF-16BE: %b gives its octets.
     let mut raw = ScriptedRig::start(&[], groups)?;
-    raw.session.send(&Msg::Sms(mo(&text, Coding::Ucs2, None)))?;
+    raw.session
+        .send(&Msg::from(mo(&text, Coding::Ucs2, None)))?;
     let calls = recorder.wait_for(2, WAIT)?;
     assert_eq!(calls[1].query("coding").as_deref(), Some("2"));
     assert_eq!(calls[1].query("charset").as_deref(), Some("UTF-16BE"));

@@ -75,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut acked = 0;
     while sent < args.messages {
         let batch: Vec<Msg> = (sent..(sent + args.batch).min(args.messages))
-            .map(|n| Msg::Sms(mt("777", &format!("+39{n:010}"), &format!("backlog {n}"))))
+            .map(|n| Msg::from(mt("777", &format!("+39{n:010}"), &format!("backlog {n}"))))
             .collect();
         boxc.send_all(&batch)?;
         sent += batch.len();
