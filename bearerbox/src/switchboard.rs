@@ -739,7 +739,7 @@ impl Switchboard {
                 break;
             };
             let link = &mut self.links[index];
-            let mut sms = Sms::clone(&message.sms);
+            let mut sms = message.sms.clone();
             // The link's own unified-prefix, after the core's (applied on acceptance).
             let receiver = link.settings.unified_prefix.normalise(&text(&sms.receiver));
             sms.receiver = Some(receiver.into_bytes());

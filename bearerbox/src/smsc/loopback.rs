@@ -25,10 +25,7 @@ pub async fn run(smsc_id: String, submissions: Receiver<Submission>, events: Sen
             foreign_ids: vec![foreign_id],
         };
         if events.send(accepted).await.is_err()
-            || events
-                .send(LinkEvent::Received(Box::new(mo)))
-                .await
-                .is_err()
+            || events.send(LinkEvent::Received(mo)).await.is_err()
         {
             return;
         }

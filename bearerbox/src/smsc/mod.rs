@@ -36,7 +36,8 @@ use crate::dlr::DlrEvent;
 #[derive(Debug, Clone)]
 pub struct Submission {
     pub token: i64,
-    pub sms: Sms,
+    /// Boxed, so that a link's queue of submissions carries pointers.
+    pub sms: Box<Sms>,
 }
 
 /// What a link tells the core.

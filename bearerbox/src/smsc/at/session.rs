@@ -990,7 +990,7 @@ mod tests {
     fn submission(token: i64, text: &str) -> Submission {
         Submission {
             token,
-            sms: Sms::new_mt("123", "+46700000001", text),
+            sms: Box::new(Sms::new_mt("123", "+46700000001", text)),
         }
     }
 
