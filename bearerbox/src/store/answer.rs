@@ -47,15 +47,21 @@ pub fn pair<T>() -> (Answerer<T>, Answer<T>) {
 
 impl<T> Answerer<T> {
     pub fn send(self, value: T) {
-        let waker = {
-            let mut slot = lock(&self.0);
-            slot.value = Some(value);
-            slot.closed = true;
-            slot.waker.take()
-        };
-        if let Some(waker) = waker {
+        if let Some(waker) = self.fill(value) {
             waker.wake();
         }
+    }
+
+    /// Puts the answer in place and gives back the waker to wake, for a
+    /// writer that answers a whole batch before it wakes anyone: woken one
+    /// by one as they are answered, bearerbox's thread would run the first
+    /// task and go back to sleep while the writer still answers the next,
+    /// and be woken again, through the reactor, for each.
+    pub fn fill(self, value: T) -> Option<Waker> {
+        let mut slot = lock(&self.0);
+        slot.value = Some(value);
+        slot.closed = true;
+        slot.waker.take()
     }
 }
 
@@ -116,6 +122,38 @@ mod tests {
         let (answerer, answer) = pair();
         answerer.send("committed");
         assert_eq!(smol::block_on(answer), Some("committed"));
+    }
+
+    /// Counts the wakes it is given.
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Counting {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_batch_is_answered_in_full_before_anyone_is_woken() {
+        let counting = Arc::new(Counting(std::sync::atomic::AtomicUsize::new(0)));
+        let waker = Waker::from(counting.clone());
+        let mut cx = Context::from_waker(&waker);
+        let (first_answerer, mut first) = pair();
+        let (second_answerer, mut second) = pair();
+        assert_eq!(Pin::new(&mut first).poll(&mut cx), Poll::Pending);
+        assert_eq!(Pin::new(&mut second).poll(&mut cx), Poll::Pending);
+
+        let wakers: Vec<Waker> = [(first_answerer, 1), (second_answerer, 2)]
+            .into_iter()
+            .filter_map(|(answerer, value)| answerer.fill(value))
+            .collect();
+        assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(wakers.len(), 2, "both tasks were waiting");
+
+        wakers.into_iter().for_each(Waker::wake);
+        assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(Pin::new(&mut first).poll(&mut cx), Poll::Ready(Some(1)));
+        assert_eq!(Pin::new(&mut second).poll(&mut cx), Poll::Ready(Some(2)));
     }
 
     #[test]

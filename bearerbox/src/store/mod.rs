@@ -28,6 +28,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Waker;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -628,11 +629,12 @@ fn commit_batch(connection: &mut Connection, batch: &mut Vec<Op>, path: &Path) {
     })();
     match result {
         Ok(replies) => {
-            for (op, reply) in batch.drain(..).zip(replies) {
-                if let Some(done) = op.done {
-                    done.send(Ok(reply));
-                }
-            }
+            let wakers: Vec<Waker> = batch
+                .drain(..)
+                .zip(replies)
+                .filter_map(|(op, reply)| op.done.and_then(|done| done.fill(Ok(reply))))
+                .collect();
+            wakers.into_iter().for_each(Waker::wake);
         }
         Err(source) => {
             for op in batch.drain(..) {
