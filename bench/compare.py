@@ -279,7 +279,7 @@ def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=No
                                   "--sink-port", str(p["sink"]), "--messages", str(messages), "--seconds", "300"],
                                  capture_output=True, text=True, timeout=400)
             load = json.loads(out.stdout.strip().splitlines()[-1])
-            result.update(delivered=load["arrived"], msgs_per_s=load["mo_per_s"])
+            result.update(delivered=load["arrived"], msgs_per_s=load["mo_per_s"], inject_s=load.get("inject_s"))
         cpu = {name: cpu_seconds(proc.pid) - cpu_before[name]
                for name, proc in (("bearerbox", bb), ("smsbox", sb), ("sim", sim))}
         children = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -365,6 +365,7 @@ fn mo(
     };
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut control_stream = TcpStream::connect(control)?;
+    control_stream.set_nodelay(true)?;
     let mut answers = BufReader::new(control_stream.try_clone()?);
     let started = Instant::now();
     let mut asked = 0;
@@ -382,6 +383,7 @@ fn mo(
         }
         asked += batch;
     }
+    let injected_after = started.elapsed().as_secs_f64();
     while count.load(Ordering::Relaxed) < asked && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(5));
     }
@@ -394,7 +396,7 @@ fn mo(
         arrived as f64 / elapsed
     );
     println!(
-        "{{\"mode\":\"mo\",\"injected\":{asked},\"arrived\":{arrived},\"seconds\":{elapsed:.3},\"mo_per_s\":{:.1}}}",
+        "{{\"mode\":\"mo\",\"injected\":{asked},\"arrived\":{arrived},\"seconds\":{elapsed:.3},\"inject_s\":{injected_after:.3},\"mo_per_s\":{:.1}}}",
         arrived as f64 / elapsed
     );
     Ok(())

@@ -3,6 +3,7 @@
 //! anyone waiting for traffic.
 
 use std::cmp::Ordering as CmpOrdering;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::{Shutdown, TcpStream};
@@ -169,7 +170,10 @@ pub(crate) struct State {
     /// Problems seen on the wire (garbage, undecodable bodies).
     pub errors: Vec<String>,
     /// MO deliver_sm with no response yet, oldest first.
-    pub unanswered_mo: Vec<UnansweredMo>,
+    /// Oldest first; answers come mostly in order, so the one answered is
+    /// found near the front, not by a `retain` over every MO in flight under
+    /// the state's lock.
+    pub unanswered_mo: VecDeque<UnansweredMo>,
 }
 
 pub(crate) struct Shared {
@@ -470,7 +474,7 @@ impl Shared {
     ) -> Result<u64, SimError> {
         let (id, outbox, seq) = self.receiver(None).ok_or(SimError::NoReceiver)?;
         let command = receipt::mo_pdu_with_tlvs(from, to, data_coding, udh, text, tlvs, seq)?;
-        self.state().unanswered_mo.push(UnansweredMo {
+        self.state().unanswered_mo.push_back(UnansweredMo {
             connection: id,
             sequence_number: seq,
             from: from.clone(),
@@ -486,9 +490,14 @@ impl Shared {
 
     /// A deliver_sm_resp (or data_sm_resp) came: that MO is answered, whatever the status.
     pub fn mo_answered(&self, connection: u64, sequence_number: u32) {
-        self.state()
+        let mut state = self.state();
+        let answered = state
             .unanswered_mo
-            .retain(|mo| (mo.connection, mo.sequence_number) != (connection, sequence_number));
+            .iter()
+            .position(|mo| (mo.connection, mo.sequence_number) == (connection, sequence_number));
+        if let Some(position) = answered {
+            state.unanswered_mo.remove(position);
+        }
     }
 
     /// MO sent and not answered yet, oldest first: (connection, sequence number) of the last
