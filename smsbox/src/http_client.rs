@@ -382,6 +382,9 @@ impl HttpClient {
                     port,
                     error,
                 })?;
+        // A request is written in one go, but a body can follow its head:
+        // with Nagle's algorithm it would wait for the server's delayed ACK.
+        let _ = stream.set_nodelay(true);
         match scheme {
             Scheme::Http => start_http1(stream, host, port, self.local.as_ref()).await,
             Scheme::Https => {

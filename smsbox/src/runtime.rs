@@ -84,7 +84,7 @@ pub fn run(plan: Plan, app: App, shutdown: Shutdown) -> io::Result<()> {
             plan.bearerbox,
             app.link.clone(),
             inbound_sender,
-            |host, port| TcpStream::connect((host, port)),
+            connect_without_delay,
             |delay| async move {
                 Timer::after(delay).await;
             },
@@ -212,4 +212,14 @@ async fn respond(app: &App, peer: SocketAddr, request: Request<Incoming>) -> Res
         headers.insert(HeaderName::from_static("x-message-id"), ids);
     }
     response
+}
+
+/// A TCP connection whose small writes leave at once. With Nagle's algorithm
+/// an ack written while the previous one is unacknowledged waits for the
+/// peer's delayed ACK, and bearerbox sends the next MO only once it has
+/// the ack: the two wait on each other.
+pub async fn connect_without_delay(host: String, port: u16) -> std::io::Result<TcpStream> {
+    let stream = TcpStream::connect((host.as_str(), port)).await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }
