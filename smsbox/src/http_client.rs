@@ -386,7 +386,9 @@ impl HttpClient {
         // with Nagle's algorithm it would wait for the server's delayed ACK.
         let _ = stream.set_nodelay(true);
         match scheme {
-            Scheme::Http => start_http1(stream, host, port, self.local.as_ref()).await,
+            Scheme::Http => {
+                start_http1(HyperIo::tcp(stream), host, port, self.local.as_ref()).await
+            }
             Scheme::Https => {
                 let tls_failed = |error| HttpError::Tls {
                     host: host.to_string(),
@@ -400,7 +402,7 @@ impl HttpClient {
                     ))
                 })?;
                 let stream = self.tls.connect(name, stream).await.map_err(tls_failed)?;
-                start_http1(stream, host, port, self.local.as_ref()).await
+                start_http1(HyperIo::new(stream), host, port, self.local.as_ref()).await
             }
         }
     }
@@ -456,7 +458,7 @@ impl HttpClient {
 
 /// HTTP/1.1 over `stream`, its connection driven in the background.
 async fn start_http1<S>(
-    stream: S,
+    io: HyperIo<S>,
     host: &str,
     port: u16,
     local: Option<&Background>,
@@ -464,7 +466,7 @@ async fn start_http1<S>(
 where
     S: futures_lite::AsyncRead + futures_lite::AsyncWrite + Unpin + Send + 'static,
 {
-    let (sender, connection) = http1::handshake(HyperIo::new(stream))
+    let (sender, connection) = http1::handshake(io)
         .await
         .map_err(|error| HttpError::Http(format!("{host}:{port}"), error))?;
     let drive = async move {

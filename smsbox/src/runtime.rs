@@ -159,7 +159,7 @@ async fn serve(stream: TcpStream, peer: SocketAddr, app: Rc<App>) -> Result<(), 
         // re-arm of the poller per request, for nothing, as the answer is
         // written anyway and what was accepted stays accepted.
         .half_close(true)
-        .serve_connection(HyperIo::new(stream), service);
+        .serve_connection(HyperIo::tcp(stream), service);
     future::or(connection, async {
         watch.idle_for(HEADER_TIMEOUT).await;
         log::debug!("sendsms connection from {peer}: no request for {HEADER_TIMEOUT:?}, closed");

@@ -204,7 +204,7 @@ impl Client {
             })?;
         let _ = stream.set_nodelay(true);
         let (sender, connection) =
-            http1::handshake(HyperIo::new(stream))
+            http1::handshake(HyperIo::tcp(stream))
                 .await
                 .map_err(|error| ClientError::Exchange {
                     address: address.to_owned(),

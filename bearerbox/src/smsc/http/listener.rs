@@ -95,7 +95,7 @@ async fn connection(
     let connection = http1::Builder::new()
         .max_buf_size(MAX_HEAD)
         .keep_alive(true)
-        .serve_connection(HyperIo::new(stream), service);
+        .serve_connection(HyperIo::tcp(stream), service);
     future::or(connection, async {
         watch.idle_for(HEADER_TIMEOUT).await;
         Ok(())
