@@ -23,6 +23,7 @@ use smol::{LocalExecutor, Timer};
 
 use crate::deadline::Deadline;
 use crate::switchboard::{Shared, Switchboard};
+use crate::tcp_reader::TcpReader;
 
 /// A box that sent nothing for this long is gone (three missed heartbeats).
 pub const SILENCE_LIMIT: Duration = Duration::from_secs(100);
@@ -103,9 +104,10 @@ async fn read_frames(
     executor: &LocalExecutor<'static>,
     shared: &Shared,
     id: u64,
-    mut stream: TcpStream,
+    stream: TcpStream,
     outbox: &smol::channel::Sender<Msg>,
 ) -> io::Result<&'static str> {
+    let mut stream = TcpReader::new(stream);
     let mut deframer = Deframer::new(Limits::default());
     let mut buffer = vec![0u8; 64 * 1024];
     let mut silence = Deadline::new();

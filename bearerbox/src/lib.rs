@@ -33,6 +33,8 @@
 //! | [`smsc`] | the SMSC driver interface and the drivers (`fake`) |
 //! | [`ip_list`] | Kannel's `*`-wildcard IP allow/deny lists |
 //! | [`clock`] | wall-clock seconds as the box protocol carries them |
+//! | [`hyper_io`] | hyper's I/O traits over smol's sockets and TLS streams |
+//! | [`tcp_reader`] | a TCP socket not read again, after a read drained it, until data arrives |
 //!
 //! The library half exists so smsbox can share [`process`]; it trusts
 //! nothing from the network and validates the configuration values it uses.
@@ -57,4 +59,5 @@ pub mod smsc;
 pub mod status;
 pub mod store;
 pub mod switchboard;
+pub mod tcp_reader;
 pub mod urlcode;

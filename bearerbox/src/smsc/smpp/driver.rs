@@ -56,6 +56,7 @@ use super::tls::LinkStream;
 use super::tlv::Tlvs;
 use crate::deadline::Deadline;
 use crate::smsc::{LinkEvent, Submission};
+use crate::tcp_reader::TcpReader;
 
 /// How long a TCP connect may take before the attempt counts as failed.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -296,7 +297,7 @@ impl Link {
             .peer_addr()
             .map_or_else(|_| "?".into(), |a: SocketAddr| a.to_string());
         let stream = match &self.settings.tls {
-            None => LinkStream::Plain(tcp),
+            None => LinkStream::Plain(TcpReader::new(tcp)),
             Some(tls) => tls
                 .handshake(&self.settings.host, tcp, CONNECT_TIMEOUT)
                 .await

@@ -35,6 +35,8 @@ use smol::Timer;
 use smol::net::TcpStream;
 use thiserror::Error;
 
+use crate::tcp_reader::TcpReader;
+
 /// Why the TLS settings of a link cannot be used; each names the file and the key.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -207,7 +209,9 @@ fn certkey(
 
 /// The connection a session's bytes travel over: plain TCP or TLS on top of it.
 pub enum LinkStream {
-    Plain(TcpStream),
+    /// Read only once data arrived after a read that drained it: the link's
+    /// loop wakes for submissions and commits too, and tried the socket each time.
+    Plain(TcpReader),
     Tls(Box<TlsStream<TcpStream>>),
 }
 
