@@ -6,9 +6,10 @@
 //! also wakes for submissions and commits, a box connection) so pays a
 //! `recv` that finds nothing (EAGAIN) for each wake after the read that
 //! emptied the socket. A read that came back shorter than asked took all
-//! there was: the next one first waits for readiness. If data arrived in
-//! between, re-arming the one-shot registration reports it at once, so no
-//! read waits longer than it would have.
+//! there was: the next one first registers for readiness instead of trying
+//! the socket. Whatever wakes the task then, the socket is tried, as async-io
+//! does; data that arrived in between is reported by re-arming the one-shot
+//! registration, so no read waits longer than it would have.
 
 use std::io;
 use std::pin::Pin;
@@ -50,8 +51,13 @@ impl AsyncRead for TcpReader {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if this.drained {
-            ready!(this.readiness.poll_readable(cx))?;
+            // Only the first poll after a drained read skips the socket. Once
+            // woken, the socket is tried as async-io itself does: an event the
+            // reactor delivers in the turn this registration was made in is not
+            // reported as readiness (async-io cannot tell it from an older one),
+            // and waiting for the next would hold data that is already there.
             this.drained = false;
+            ready!(this.readiness.poll_readable(cx))?;
         }
         let read = ready!(Pin::new(&mut this.stream).poll_read(cx, buf))?;
         this.drained = read > 0 && read < buf.len();
@@ -107,6 +113,41 @@ mod tests {
         };
         buf.truncate(count);
         buf
+    }
+
+    /// async-io does not report an event delivered in the reactor turn a
+    /// registration was made in, so after the one wait a drained read
+    /// registers, any wake tries the socket: here the data is there and the
+    /// reactor has not turned at all, and the second poll must find it.
+    #[test]
+    fn once_woken_the_socket_is_tried_without_waiting_for_the_reactor() {
+        smol::block_on(async {
+            let listener = smol::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let address = listener.local_addr().expect("address");
+            let client = TcpStream::connect(address).await.expect("connect");
+            let (mut server, _) = listener.accept().await.expect("accept");
+            let mut reader = TcpReader::new(client);
+            server.write_all(b"first").await.expect("write");
+            assert_eq!(read_some(&mut reader, 100).await, b"first");
+
+            server.write_all(b"second").await.expect("write");
+            server.flush().await.expect("flush");
+            std::thread::sleep(Duration::from_millis(20));
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let mut buf = [0u8; 100];
+            assert!(
+                Pin::new(&mut reader)
+                    .poll_read(&mut cx, &mut buf)
+                    .is_pending(),
+                "the first poll after a drained read only registers"
+            );
+            match Pin::new(&mut reader).poll_read(&mut cx, &mut buf) {
+                Poll::Ready(Ok(count)) => assert_eq!(buf.get(..count), Some(&b"second"[..])),
+                other => panic!("the second poll must read what is there, got {other:?}"),
+            }
+        });
     }
 
     /// After a read that drained the socket, the next one waits for the
