@@ -326,6 +326,10 @@ def main():
                         help="count each box's instructions during the load with callgrind into DIR")
     parser.add_argument("--only", choices=("ours", "kannel"))
     args = parser.parse_args()
+    # strace and perf write into these and fail quietly (the run's counts then missing) if they do not exist.
+    for directory in (args.perf, args.syscalls, args.instructions):
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
     gateways = [args.only] if args.only else ["ours", "kannel"]
     results = []
     for scenario in args.scenarios.split(","):
