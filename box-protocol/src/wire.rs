@@ -183,10 +183,7 @@ impl<'a> Reader<'a> {
             found,
         };
         let text = self.octstr(field)?.ok_or_else(|| bad(Found::Null))?;
-        if !is_hyphenated_uuid(text) {
-            return Err(bad(Found::from_bytes(text)));
-        }
-        Uuid::try_parse_ascii(text).map_err(|_| bad(Found::from_bytes(text)))
+        parse_hyphenated(text).ok_or_else(|| bad(Found::from_bytes(text)))
     }
 
     /// Ends decoding of `msg_type`, refusing bytes after its last field.
@@ -202,14 +199,16 @@ impl<'a> Reader<'a> {
     }
 }
 
-// The uuid crate also parses the 32-digit, braced and URN forms; Kannel only the
-// 36-character hyphenated one, so the shape is checked here first.
-fn is_hyphenated_uuid(text: &[u8]) -> bool {
-    text.len() == UUID_TEXT_LEN
-        && text.iter().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => *b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        })
+/// The 36-character hyphenated form, the only one Kannel reads. The uuid
+/// crate also takes the 32-digit, braced and URN forms, but those are 32, 38
+/// and 45 characters long: at 36 it reads the hyphenated form alone and
+/// checks every hyphen and digit itself, so the length is all there is to
+/// check first (a check of each character cost more than the parse).
+fn parse_hyphenated(text: &[u8]) -> Option<Uuid> {
+    if text.len() != UUID_TEXT_LEN {
+        return None;
+    }
+    Uuid::try_parse_ascii(text).ok()
 }
 
 pub fn put_integer(out: &mut Vec<u8>, value: i32) {
@@ -368,6 +367,43 @@ mod tests {
                 ),
                 "{err:?}"
             );
+        }
+    }
+
+    /// What the reader accepted before: every character checked, then the uuid crate's parse.
+    fn parse_by_crate(text: &[u8]) -> Option<Uuid> {
+        let shaped = text.len() == UUID_TEXT_LEN
+            && text.iter().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => *b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            });
+        shaped.then(|| Uuid::try_parse_ascii(text).ok()).flatten()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_uuid_written_is_read_back(value: u128) {
+            let id = Uuid::from_u128(value);
+            let mut out = Vec::new();
+            put_uuid(&mut out, &id);
+            proptest::prop_assert_eq!(Reader::new(&out).uuid("id"), Ok(id));
+        }
+
+        #[test]
+        fn checking_the_length_alone_refuses_what_the_full_shape_check_refused(
+            text in proptest::collection::vec(
+                proptest::sample::select(b"0123456789abcdefABCDEFg-+{} ".to_vec()), 30..40)
+        ) {
+            proptest::prop_assert_eq!(parse_hyphenated(&text), parse_by_crate(&text));
+        }
+
+        #[test]
+        fn a_well_shaped_text_parses_as_the_crate_parses_it(value: u128, upper: bool) {
+            let mut text = Uuid::from_u128(value).hyphenated().to_string();
+            if upper {
+                text = text.to_ascii_uppercase();
+            }
+            proptest::prop_assert_eq!(parse_hyphenated(text.as_bytes()), Some(Uuid::from_u128(value)));
         }
     }
 
