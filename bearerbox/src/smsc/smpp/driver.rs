@@ -379,7 +379,7 @@ struct Connection<'a> {
 
 enum Wake {
     Read(io::Result<usize>),
-    Submission(Option<Box<Submission>>),
+    Submission(Option<Submission>),
     /// A Flush answered: whether what it covers is on disk.
     Flushed(bool),
     Timer,
@@ -450,7 +450,7 @@ impl Connection<'_> {
             let wake = future::or(
                 future::or(async { Wake::Read(reader.read(&mut buf).await) }, async {
                     match submissions {
-                        Some(channel) => Wake::Submission(channel.recv().await.ok().map(Box::new)),
+                        Some(channel) => Wake::Submission(channel.recv().await.ok()),
                         None => future::pending().await,
                     }
                 }),
@@ -487,7 +487,7 @@ impl Connection<'_> {
                     .session
                     .connection_lost(format!("read failed: {error}")),
                 Wake::Submission(Some(submission)) => {
-                    self.submit(*submission);
+                    self.submit(submission);
                     // Take what else is waiting now, so that it goes out in the same write.
                     if let Some(channel) = submissions {
                         for _ in 1..SUBMISSIONS_PER_TURN {
