@@ -97,6 +97,17 @@ mod tests {
     use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
     use std::time::Duration;
 
+    /// Both ends of a loopback connection: the peer that writes, and the reader.
+    async fn connected() -> (TcpStream, TcpReader) {
+        let listener = smol::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let client = TcpStream::connect(address).await.expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        (server, TcpReader::new(client))
+    }
+
     /// Reads `room` bytes at most, failing the test after 5 s.
     async fn read_some(reader: &mut TcpReader, room: usize) -> Vec<u8> {
         let mut buf = vec![0u8; room];
@@ -122,13 +133,7 @@ mod tests {
     #[test]
     fn once_woken_the_socket_is_tried_without_waiting_for_the_reactor() {
         smol::block_on(async {
-            let listener = smol::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let address = listener.local_addr().expect("address");
-            let client = TcpStream::connect(address).await.expect("connect");
-            let (mut server, _) = listener.accept().await.expect("accept");
-            let mut reader = TcpReader::new(client);
+            let (mut server, mut reader) = connected().await;
             server.write_all(b"first").await.expect("write");
             assert_eq!(read_some(&mut reader, 100).await, b"first");
 
@@ -156,13 +161,7 @@ mod tests {
     #[test]
     fn a_drained_socket_is_read_again_once_data_arrives() {
         smol::block_on(async {
-            let listener = smol::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let address = listener.local_addr().expect("address");
-            let client = TcpStream::connect(address).await.expect("connect");
-            let (mut server, _) = listener.accept().await.expect("accept");
-            let mut reader = TcpReader::new(client);
+            let (mut server, mut reader) = connected().await;
 
             server.write_all(b"first").await.expect("write");
             assert_eq!(read_some(&mut reader, 100).await, b"first");
