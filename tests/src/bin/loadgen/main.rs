@@ -17,10 +17,14 @@
 //! Both print one line of JSON last, for scripts. Loopback only; bounded in
 //! count and time.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod http1;
+mod mt;
+mod sink;
+
+use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -117,48 +121,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// Reads one HTTP/1.1 response (status line, headers, a Content-Length body).
-fn read_response(reader: &mut BufReader<TcpStream>) -> std::io::Result<u16> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed",
-        ));
-    }
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            break;
-        }
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body)?;
-    Ok(status)
-}
-
-struct Shared {
-    next: AtomicUsize,
-    statuses: Mutex<std::collections::BTreeMap<u16, u64>>,
-    latencies: Mutex<Vec<u32>>,
-    errors: AtomicU64,
-}
-
 fn mt(
     port: u16,
     path: &str,
@@ -168,82 +130,23 @@ fn mt(
     seconds: u64,
     to_prefix: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let shared = Arc::new(Shared {
-        next: AtomicUsize::new(0),
-        statuses: Mutex::new(Default::default()),
-        latencies: Mutex::new(Vec::with_capacity(requests)),
-        errors: AtomicU64::new(0),
-    });
-    let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let workers: Vec<_> = (0..connections)
-        .map(|_| {
-            let shared = Arc::clone(&shared);
-            let (path, query, prefix) = (path.to_owned(), query.to_owned(), to_prefix.to_owned());
-            thread::spawn(move || {
-                let mut latencies = Vec::new();
-                let mut statuses = std::collections::BTreeMap::new();
-                let mut connection: Option<(TcpStream, BufReader<TcpStream>)> = None;
-                loop {
-                    let n = shared.next.fetch_add(1, Ordering::Relaxed);
-                    if n >= requests || Instant::now() >= deadline {
-                        break;
-                    }
-                    if connection.is_none() {
-                        let Ok(stream) = TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))) else {
-                            shared.errors.fetch_add(1, Ordering::Relaxed);
-                            thread::sleep(Duration::from_millis(10));
-                            continue;
-                        };
-                        let _ = stream.set_nodelay(true);
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-                        let Ok(reader) = stream.try_clone().map(BufReader::new) else { continue };
-                        connection = Some((stream, reader));
-                    }
-                    let Some((stream, reader)) = connection.as_mut() else { continue };
-                    let to = format!("{prefix}{n:07}").replace('+', "%2B");
-                    let request = format!(
-                        "GET {path}?{query}&to={to} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
-                    );
-                    let sent = Instant::now();
-                    let answer = stream.write_all(request.as_bytes()).and_then(|()| read_response(reader));
-                    match answer {
-                        Ok(status) => {
-                            latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
-                            *statuses.entry(status).or_insert(0u64) += 1;
-                        }
-                        Err(_) => {
-                            shared.errors.fetch_add(1, Ordering::Relaxed);
-                            connection = None;
-                        }
-                    }
-                }
-                if let Ok(mut all) = shared.latencies.lock() {
-                    all.extend(latencies);
-                }
-                if let Ok(mut all) = shared.statuses.lock() {
-                    for (status, count) in statuses {
-                        *all.entry(status).or_insert(0) += count;
-                    }
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        let _ = worker.join();
-    }
+    let outcome = mt::run(&mt::Plan {
+        port,
+        path: path.to_owned(),
+        query: query.to_owned(),
+        connections,
+        requests,
+        deadline: started + Duration::from_secs(seconds),
+        to_prefix: to_prefix.to_owned(),
+    })?;
     let elapsed = started.elapsed().as_secs_f64();
-    let mut latencies = shared
-        .latencies
-        .lock()
-        .map(|l| l.clone())
-        .unwrap_or_default();
+    let mt::Outcome {
+        mut latencies,
+        statuses,
+        errors,
+    } = outcome;
     latencies.sort_unstable();
-    let statuses = shared
-        .statuses
-        .lock()
-        .map(|s| s.clone())
-        .unwrap_or_default();
     let answered: u64 = statuses.values().sum();
     let accepted: u64 = statuses
         .iter()
@@ -268,7 +171,7 @@ fn mt(
         percentile(0.50),
         percentile(0.99),
         percentile(0.999),
-        shared.errors.load(Ordering::Relaxed)
+        errors
     );
     println!(
         "{{\"mode\":\"mt\",\"answered\":{answered},\"accepted\":{accepted},\"seconds\":{elapsed:.3},\"accepted_per_s\":{:.1},\"p50_ms\":{:.3},\"p99_ms\":{:.3},\"p999_ms\":{:.3},\"errors\":{},\"statuses\":{{{}}}}}",
@@ -276,53 +179,16 @@ fn mt(
         percentile(0.50),
         percentile(0.99),
         percentile(0.999),
-        shared.errors.load(Ordering::Relaxed),
+        errors,
         codes.join(",")
     );
     Ok(())
 }
 
-/// Serves HTTP on `listener`, answering 200 to everything and counting.
+/// The sink on its own thread; a failure is printed, and the counts tell the rest.
 fn sink(listener: TcpListener, count: Arc<AtomicUsize>, stop: Arc<AtomicBool>) {
-    let _ = listener.set_nonblocking(true);
-    while !stop.load(Ordering::Relaxed) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let count = Arc::clone(&count);
-                let stop = Arc::clone(&stop);
-                thread::spawn(move || {
-                    let _ = stream.set_nonblocking(false);
-                    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-                    let Ok(writer) = stream.try_clone() else {
-                        return;
-                    };
-                    let mut writer = writer;
-                    let mut reader = BufReader::new(stream);
-                    let mut line = String::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        line.clear();
-                        match reader.read_line(&mut line) {
-                            Ok(0) => return,
-                            Ok(_) if line.trim_end().is_empty() => {
-                                count.fetch_add(1, Ordering::Relaxed);
-                                let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Type: text/plain\r\n\r\n";
-                                if writer.write_all(reply).is_err() {
-                                    return;
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(error)
-                                if matches!(
-                                    error.kind(),
-                                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                                ) => {}
-                            Err(_) => return,
-                        }
-                    }
-                });
-            }
-            Err(_) => thread::sleep(Duration::from_millis(2)),
-        }
+    if let Err(error) = sink::serve(listener, &count, &stop) {
+        eprintln!("loadgen: the sink failed: {error}");
     }
 }
 

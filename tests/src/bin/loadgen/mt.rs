@@ -1,0 +1,234 @@
+//! The MT load: C keep-alive connections, one request in flight on each, all
+//! driven by one thread on one `mio` poll.
+//!
+//! One thread, not a thread per connection: the load generator shares the
+//! machine's two cores with the gateway it measures, and a blocked thread per
+//! connection cost a context switch per answer (about 22 µs of the harness's
+//! CPU per request at 50 connections), which the gateway under test then
+//! lacked. On one poll, a burst of answers is read in one wake.
+
+use std::collections::BTreeMap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+use crate::http1;
+
+/// What to send, and how much.
+pub struct Plan {
+    pub port: u16,
+    pub path: String,
+    pub query: String,
+    pub connections: usize,
+    pub requests: usize,
+    pub deadline: Instant,
+    pub to_prefix: String,
+}
+
+/// What came back.
+#[derive(Default)]
+pub struct Outcome {
+    /// Microseconds from writing a request to reading its whole answer.
+    pub latencies: Vec<u32>,
+    pub statuses: BTreeMap<u16, u64>,
+    /// Connections refused, and requests lost with their connection (not retried).
+    pub errors: u64,
+}
+
+/// A request still in flight after the deadline is given this long to be answered.
+const GRACE: Duration = Duration::from_secs(30);
+/// A connection that could not be made is tried again after this.
+const RECONNECT: Duration = Duration::from_millis(10);
+
+struct Connection {
+    stream: TcpStream,
+    input: Vec<u8>,
+    /// The request being written, and how much of it is written.
+    output: Vec<u8>,
+    written: usize,
+    /// When the request in flight was sent; `None` when idle.
+    sent: Option<Instant>,
+}
+
+enum Slot {
+    Open(Connection),
+    /// Closed: to be connected again at this instant.
+    Closed(Instant),
+}
+
+pub fn run(plan: &Plan) -> std::io::Result<Outcome> {
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(1024);
+    let mut load = Load {
+        plan,
+        next: 0,
+        outcome: Outcome {
+            latencies: Vec::with_capacity(plan.requests.min(10_000_000)),
+            ..Outcome::default()
+        },
+        scratch: vec![0; 64 * 1024],
+    };
+    let now = Instant::now();
+    let mut slots: Vec<Slot> = (0..plan.connections).map(|_| Slot::Closed(now)).collect();
+    loop {
+        let now = Instant::now();
+        for (index, slot) in slots.iter_mut().enumerate() {
+            if let Slot::Closed(at) = *slot
+                && at <= now
+                && load.more(now)
+            {
+                *slot = load
+                    .open(&poll, Token(index))
+                    .map_or(Slot::Closed(now + RECONNECT), Slot::Open);
+            }
+        }
+        let busy = slots
+            .iter()
+            .any(|slot| matches!(slot, Slot::Open(connection) if connection.sent.is_some()));
+        if !busy && !load.more(now) || now >= plan.deadline + GRACE {
+            break;
+        }
+        poll.poll(&mut events, Some(RECONNECT))?;
+        for event in &events {
+            let Some(slot) = slots.get_mut(event.token().0) else {
+                continue;
+            };
+            let Slot::Open(connection) = slot else {
+                continue;
+            };
+            let alive = (!event.is_writable() || load.flush(connection))
+                && (!event.is_readable() || load.receive(connection));
+            if !alive {
+                if connection.sent.is_some() {
+                    load.outcome.errors += 1;
+                }
+                let _ = poll.registry().deregister(&mut connection.stream);
+                *slot = Slot::Closed(Instant::now());
+            }
+        }
+    }
+    Ok(load.outcome)
+}
+
+struct Load<'a> {
+    plan: &'a Plan,
+    /// Requests started so far; each one's number makes its recipient.
+    next: usize,
+    outcome: Outcome,
+    scratch: Vec<u8>,
+}
+
+impl Load<'_> {
+    fn more(&self, now: Instant) -> bool {
+        self.next < self.plan.requests && now < self.plan.deadline
+    }
+
+    /// Connects (loopback connects at once, so blocking is harmless) and sends the first request.
+    fn open(&mut self, poll: &Poll, token: Token) -> Option<Connection> {
+        let Ok(stream) =
+            std::net::TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, self.plan.port)))
+        else {
+            self.outcome.errors += 1;
+            return None;
+        };
+        let ready = stream
+            .set_nodelay(true)
+            .and_then(|()| stream.set_nonblocking(true));
+        let mut stream = TcpStream::from_std(stream);
+        if ready.is_err()
+            || poll
+                .registry()
+                .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+                .is_err()
+        {
+            self.outcome.errors += 1;
+            return None;
+        }
+        let mut connection = Connection {
+            stream,
+            input: Vec::with_capacity(1024),
+            output: Vec::with_capacity(512),
+            written: 0,
+            sent: None,
+        };
+        if self.send(&mut connection) {
+            Some(connection)
+        } else {
+            self.outcome.errors += 1;
+            None
+        }
+    }
+
+    /// Starts the next request on an idle connection; false if the connection failed.
+    fn send(&mut self, connection: &mut Connection) -> bool {
+        let plan = self.plan;
+        let n = self.next;
+        self.next += 1;
+        let to = format!("{}{n:07}", plan.to_prefix).replace('+', "%2B");
+        connection.output.clear();
+        connection.output.extend_from_slice(
+            format!(
+                "GET {}?{}&to={to} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n",
+                plan.path, plan.query
+            )
+            .as_bytes(),
+        );
+        connection.written = 0;
+        connection.sent = Some(Instant::now());
+        self.flush(connection)
+    }
+
+    /// Writes what the socket takes of the request; the rest waits for a writable event.
+    fn flush(&mut self, connection: &mut Connection) -> bool {
+        while connection.written < connection.output.len() {
+            match connection
+                .stream
+                .write(&connection.output[connection.written..])
+            {
+                Ok(0) => return false,
+                Ok(n) => connection.written += n,
+                Err(error) if error.kind() == ErrorKind::WouldBlock => return true,
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// Reads all there is (the poll is edge-triggered), takes each whole answer
+    /// and sends the next request; false if the connection failed or closed.
+    fn receive(&mut self, connection: &mut Connection) -> bool {
+        loop {
+            match connection.stream.read(&mut self.scratch) {
+                Ok(0) => return false,
+                Ok(n) => connection.input.extend_from_slice(&self.scratch[..n]),
+                Err(error) if error.kind() == ErrorKind::WouldBlock => break,
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        while let Some(head) = http1::head(&connection.input)
+            && connection.input.len() >= head.total()
+        {
+            connection.input.drain(..head.total());
+            let Some(sent) = connection.sent.take() else {
+                // An answer nothing asked for: the peer is broken.
+                return false;
+            };
+            let micros = sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+            self.outcome.latencies.push(micros);
+            *self
+                .outcome
+                .statuses
+                .entry(head.status.unwrap_or(0))
+                .or_insert(0) += 1;
+            if self.more(Instant::now()) && !self.send(connection) {
+                return false;
+            }
+        }
+        true
+    }
+}
