@@ -45,6 +45,8 @@ const RECONNECT: Duration = Duration::from_millis(10);
 
 struct Connection {
     stream: TcpStream,
+    /// Connecting until the first event says otherwise.
+    connected: bool,
     input: Vec<u8>,
     /// The request being written, and how much of it is written.
     output: Vec<u8>,
@@ -85,9 +87,9 @@ pub fn run(plan: &Plan) -> std::io::Result<Outcome> {
                     .map_or(Slot::Closed(now + RECONNECT), Slot::Open);
             }
         }
-        let busy = slots
-            .iter()
-            .any(|slot| matches!(slot, Slot::Open(connection) if connection.sent.is_some()));
+        let busy = slots.iter().any(
+            |slot| matches!(slot, Slot::Open(connection) if !connection.connected || connection.sent.is_some()),
+        );
         if !busy && !load.more(now) || now >= plan.deadline + GRACE {
             break;
         }
@@ -99,10 +101,11 @@ pub fn run(plan: &Plan) -> std::io::Result<Outcome> {
             let Slot::Open(connection) = slot else {
                 continue;
             };
-            let alive = (!event.is_writable() || load.flush(connection))
+            let alive = load.establish(connection)
+                && (!event.is_writable() || load.flush(connection))
                 && (!event.is_readable() || load.receive(connection));
             if !alive {
-                if connection.sent.is_some() {
+                if !connection.connected || connection.sent.is_some() {
                     load.outcome.errors += 1;
                 }
                 let _ = poll.registry().deregister(&mut connection.stream);
@@ -126,40 +129,50 @@ impl Load<'_> {
         self.next < self.plan.requests && now < self.plan.deadline
     }
 
-    /// Connects (loopback connects at once, so blocking is harmless) and sends the first request.
+    /// Starts connecting; the first request goes once the connection is made
+    /// (`establish`). Never a blocking connect: a peer slow to accept (Kannel's
+    /// smsbox with 200 connections arriving at once) held every connection's
+    /// traffic for seconds behind one SYN waiting to be sent again.
     fn open(&mut self, poll: &Poll, token: Token) -> Option<Connection> {
-        let Ok(stream) =
-            std::net::TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, self.plan.port)))
-        else {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.plan.port));
+        let registered = TcpStream::connect(address).and_then(|mut stream| {
+            stream.set_nodelay(true)?;
+            poll.registry().register(
+                &mut stream,
+                token,
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            Ok(stream)
+        });
+        let Ok(stream) = registered else {
             self.outcome.errors += 1;
             return None;
         };
-        let ready = stream
-            .set_nodelay(true)
-            .and_then(|()| stream.set_nonblocking(true));
-        let mut stream = TcpStream::from_std(stream);
-        if ready.is_err()
-            || poll
-                .registry()
-                .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
-                .is_err()
-        {
-            self.outcome.errors += 1;
-            return None;
-        }
-        let mut connection = Connection {
+        Some(Connection {
             stream,
+            connected: false,
             input: Vec::with_capacity(1024),
             output: Vec::with_capacity(512),
             written: 0,
             sent: None,
-        };
-        if self.send(&mut connection) {
-            Some(connection)
-        } else {
-            self.outcome.errors += 1;
-            None
+        })
+    }
+
+    /// On a connection's first events: whether it is made, and then its first
+    /// request; false if it failed.
+    fn establish(&mut self, connection: &mut Connection) -> bool {
+        if connection.connected {
+            return true;
         }
+        if !matches!(connection.stream.take_error(), Ok(None)) {
+            return false;
+        }
+        match connection.stream.peer_addr() {
+            Ok(_) => connection.connected = true,
+            Err(error) if error.kind() == ErrorKind::NotConnected => return true,
+            Err(_) => return false,
+        }
+        !self.more(Instant::now()) || self.send(connection)
     }
 
     /// Starts the next request on an idle connection; false if the connection failed.
@@ -201,9 +214,14 @@ impl Load<'_> {
     /// Reads all there is (the poll is edge-triggered), takes each whole answer
     /// and sends the next request; false if the connection failed or closed.
     fn receive(&mut self, connection: &mut Connection) -> bool {
+        // An answer may come with the peer's close: it is counted first.
+        let mut open = true;
         loop {
             match connection.stream.read(&mut self.scratch) {
-                Ok(0) => return false,
+                Ok(0) => {
+                    open = false;
+                    break;
+                }
                 Ok(n) => connection.input.extend_from_slice(&self.scratch[..n]),
                 Err(error) if error.kind() == ErrorKind::WouldBlock => break,
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
@@ -225,10 +243,10 @@ impl Load<'_> {
                 .statuses
                 .entry(head.status.unwrap_or(0))
                 .or_insert(0) += 1;
-            if self.more(Instant::now()) && !self.send(connection) {
+            if open && self.more(Instant::now()) && !self.send(connection) {
                 return false;
             }
         }
-        true
+        open
     }
 }
