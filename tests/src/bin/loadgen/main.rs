@@ -140,12 +140,13 @@ fn mt(
         deadline: started + Duration::from_secs(seconds),
         to_prefix: to_prefix.to_owned(),
     })?;
-    let elapsed = started.elapsed().as_secs_f64();
     let mt::Outcome {
         mut latencies,
         statuses,
         errors,
+        elapsed,
     } = outcome;
+    let elapsed = elapsed.as_secs_f64();
     latencies.sort_unstable();
     let answered: u64 = statuses.values().sum();
     let accepted: u64 = statuses

@@ -36,12 +36,26 @@ pub struct Outcome {
     pub statuses: BTreeMap<u16, u64>,
     /// Connections refused, and requests lost with their connection (not retried).
     pub errors: u64,
+    /// From the first request to the last answer: the connections are made
+    /// before, and their making is not timed.
+    pub elapsed: Duration,
 }
 
+/// The connections are given this long to be made before the load starts without the rest.
+const WARM_UP: Duration = Duration::from_secs(10);
 /// A request still in flight after the deadline is given this long to be answered.
 const GRACE: Duration = Duration::from_secs(30);
 /// A connection that could not be made is tried again after this.
 const RECONNECT: Duration = Duration::from_millis(10);
+/// Connections being made at once. Kannel's smsbox listens with a backlog of
+/// 10: 200 connections arriving together overflowed it, and a handshake
+/// whose last ACK the kernel dropped left its request to be sent again and
+/// again, for up to 100 s.
+const CONNECTING_AT_ONCE: usize = 8;
+/// An answer that has not come by then counts as an error, and its
+/// connection is made again (as the thread-per-connection loadgen's read
+/// timeout did).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Connection {
     stream: TcpStream,
@@ -72,48 +86,88 @@ pub fn run(plan: &Plan) -> std::io::Result<Outcome> {
             ..Outcome::default()
         },
         scratch: vec![0; 64 * 1024],
+        sending: false,
     };
     let now = Instant::now();
     let mut slots: Vec<Slot> = (0..plan.connections).map(|_| Slot::Closed(now)).collect();
+    // Every connection first, then the load: a gateway slow to accept
+    // (Kannel's backlog, above) would otherwise be timed on its accepts and
+    // measured with fewer connections busy than asked for.
+    let warm_up = Instant::now() + WARM_UP;
+    while Instant::now() < warm_up.min(plan.deadline)
+        && !slots
+            .iter()
+            .all(|slot| matches!(slot, Slot::Open(connection) if connection.connected))
+    {
+        load.open_closed(&poll, &mut slots);
+        turn(&mut poll, &mut events, &mut load, &mut slots)?;
+    }
+    let started = Instant::now();
+    load.sending = true;
+    for slot in &mut slots {
+        if let Slot::Open(connection) = slot
+            && connection.connected
+            && load.more(started)
+            && !load.send(connection)
+        {
+            load.outcome.errors += 1;
+            let _ = poll.registry().deregister(&mut connection.stream);
+            *slot = Slot::Closed(started);
+        }
+    }
     loop {
         let now = Instant::now();
-        for (index, slot) in slots.iter_mut().enumerate() {
-            if let Slot::Closed(at) = *slot
-                && at <= now
-                && load.more(now)
+        for slot in &mut slots {
+            if let Slot::Open(connection) = slot
+                && connection
+                    .sent
+                    .is_some_and(|sent| now - sent > ANSWER_TIMEOUT)
             {
-                *slot = load
-                    .open(&poll, Token(index))
-                    .map_or(Slot::Closed(now + RECONNECT), Slot::Open);
+                load.outcome.errors += 1;
+                let _ = poll.registry().deregister(&mut connection.stream);
+                *slot = Slot::Closed(now);
             }
         }
-        let busy = slots.iter().any(
-            |slot| matches!(slot, Slot::Open(connection) if !connection.connected || connection.sent.is_some()),
-        );
+        load.open_closed(&poll, &mut slots);
+        let busy = slots
+            .iter()
+            .any(|slot| matches!(slot, Slot::Open(connection) if connection.sent.is_some()));
         if !busy && !load.more(now) || now >= plan.deadline + GRACE {
             break;
         }
-        poll.poll(&mut events, Some(RECONNECT))?;
-        for event in &events {
-            let Some(slot) = slots.get_mut(event.token().0) else {
-                continue;
-            };
-            let Slot::Open(connection) = slot else {
-                continue;
-            };
-            let alive = load.establish(connection)
-                && (!event.is_writable() || load.flush(connection))
-                && (!event.is_readable() || load.receive(connection));
-            if !alive {
-                if !connection.connected || connection.sent.is_some() {
-                    load.outcome.errors += 1;
-                }
-                let _ = poll.registry().deregister(&mut connection.stream);
-                *slot = Slot::Closed(Instant::now());
+        turn(&mut poll, &mut events, &mut load, &mut slots)?;
+    }
+    load.outcome.elapsed = started.elapsed();
+    Ok(load.outcome)
+}
+
+/// Waits for events (or for a reconnection to be due) and handles them.
+fn turn(
+    poll: &mut Poll,
+    events: &mut Events,
+    load: &mut Load<'_>,
+    slots: &mut [Slot],
+) -> std::io::Result<()> {
+    poll.poll(events, Some(RECONNECT))?;
+    for event in events.iter() {
+        let Some(slot) = slots.get_mut(event.token().0) else {
+            continue;
+        };
+        let Slot::Open(connection) = slot else {
+            continue;
+        };
+        let alive = load.establish(connection)
+            && (!event.is_writable() || load.flush(connection))
+            && (!event.is_readable() || load.receive(connection));
+        if !alive {
+            if !connection.connected || connection.sent.is_some() {
+                load.outcome.errors += 1;
             }
+            let _ = poll.registry().deregister(&mut connection.stream);
+            *slot = Slot::Closed(Instant::now());
         }
     }
-    Ok(load.outcome)
+    Ok(())
 }
 
 struct Load<'a> {
@@ -122,11 +176,34 @@ struct Load<'a> {
     next: usize,
     outcome: Outcome,
     scratch: Vec<u8>,
+    /// False while the connections are being made.
+    sending: bool,
 }
 
 impl Load<'_> {
     fn more(&self, now: Instant) -> bool {
         self.next < self.plan.requests && now < self.plan.deadline
+    }
+
+    /// Starts making the closed connections that are due, a few at a time.
+    fn open_closed(&mut self, poll: &Poll, slots: &mut [Slot]) {
+        let now = Instant::now();
+        let mut connecting = slots
+            .iter()
+            .filter(|slot| matches!(slot, Slot::Open(connection) if !connection.connected))
+            .count();
+        for (index, slot) in slots.iter_mut().enumerate() {
+            if let Slot::Closed(at) = *slot
+                && at <= now
+                && connecting < CONNECTING_AT_ONCE
+                && (!self.sending || self.more(now))
+            {
+                connecting += 1;
+                *slot = self
+                    .open(poll, Token(index))
+                    .map_or(Slot::Closed(now + RECONNECT), Slot::Open);
+            }
+        }
     }
 
     /// Starts connecting; the first request goes once the connection is made
@@ -172,7 +249,7 @@ impl Load<'_> {
             Err(error) if error.kind() == ErrorKind::NotConnected => return true,
             Err(_) => return false,
         }
-        !self.more(Instant::now()) || self.send(connection)
+        !self.sending || !self.more(Instant::now()) || self.send(connection)
     }
 
     /// Starts the next request on an idle connection; false if the connection failed.
