@@ -2,6 +2,8 @@
 //! message's head ends, its status, and how long its body is. Both gateways
 //! (ours and Kannel's) frame their answers and callbacks with Content-Length.
 
+use std::io::{self, ErrorKind, Read};
+
 /// The head of an HTTP message at the start of a buffer.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Head {
@@ -17,6 +19,24 @@ impl Head {
     /// Bytes of the whole message.
     pub fn total(&self) -> usize {
         self.len + self.body
+    }
+}
+
+/// Reads all a socket has (its poll is edge-triggered: what is left unread
+/// would never be announced again) onto `input`; false once the peer closed.
+pub fn read_available(
+    stream: &mut impl Read,
+    scratch: &mut [u8],
+    input: &mut Vec<u8>,
+) -> io::Result<bool> {
+    loop {
+        match stream.read(scratch) {
+            Ok(0) => return Ok(false),
+            Ok(n) => input.extend_from_slice(&scratch[..n]),
+            Err(error) if error.kind() == ErrorKind::WouldBlock => return Ok(true),
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
     }
 }
 

@@ -186,33 +186,58 @@ fn mt(
     Ok(())
 }
 
-/// The sink on its own thread; a failure is printed, and the counts tell the rest.
-fn sink(listener: TcpListener, count: Arc<AtomicUsize>, stop: Arc<AtomicBool>) {
-    if let Err(error) = sink::serve(listener, &count, &stop) {
-        eprintln!("loadgen: the sink failed: {error}");
+/// The sink on a thread of its own, counting what reaches it.
+struct RunningSink {
+    count: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl RunningSink {
+    fn start(port: u16) -> std::io::Result<RunningSink> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+        let count = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (count, stop) = (Arc::clone(&count), Arc::clone(&stop));
+            // A failure is printed; the count tells the rest.
+            thread::spawn(move || {
+                if let Err(error) = sink::serve(listener, &count, &stop) {
+                    eprintln!("loadgen: the sink failed: {error}");
+                }
+            })
+        };
+        Ok(RunningSink {
+            count,
+            stop,
+            thread,
+        })
+    }
+
+    fn arrived(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Stops the sink; what arrived in all.
+    fn finish(self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+        self.count.load(Ordering::Relaxed)
     }
 }
 
 fn serve_sink(port: u16, expect: usize, seconds: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
-    let count = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let sink_thread = {
-        let (count, stop) = (Arc::clone(&count), Arc::clone(&stop));
-        thread::spawn(move || sink(listener, count, stop))
-    };
+    let sink = RunningSink::start(port)?;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut first: Option<Instant> = None;
-    while count.load(Ordering::Relaxed) < expect && Instant::now() < deadline {
-        if first.is_none() && count.load(Ordering::Relaxed) > 0 {
+    while sink.arrived() < expect && Instant::now() < deadline {
+        if first.is_none() && sink.arrived() > 0 {
             first = Some(Instant::now());
         }
         thread::sleep(Duration::from_millis(5));
     }
-    let arrived = count.load(Ordering::Relaxed);
     let active = first.map_or(0.0, |first| first.elapsed().as_secs_f64());
-    stop.store(true, Ordering::Relaxed);
-    let _ = sink_thread.join();
+    let arrived = sink.finish();
     println!("{{\"mode\":\"sink\",\"arrived\":{arrived},\"seconds_since_first\":{active:.3}}}");
     Ok(())
 }
@@ -223,13 +248,7 @@ fn mo(
     messages: usize,
     seconds: u64,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, sink_port))?;
-    let count = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let sink_thread = {
-        let (count, stop) = (Arc::clone(&count), Arc::clone(&stop));
-        thread::spawn(move || sink(listener, count, stop))
-    };
+    let sink = RunningSink::start(sink_port)?;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut control_stream = TcpStream::connect(control)?;
     control_stream.set_nodelay(true)?;
@@ -251,13 +270,11 @@ fn mo(
         asked += batch;
     }
     let injected_after = started.elapsed().as_secs_f64();
-    while count.load(Ordering::Relaxed) < asked && Instant::now() < deadline {
+    while sink.arrived() < asked && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(5));
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let arrived = count.load(Ordering::Relaxed);
-    stop.store(true, Ordering::Relaxed);
-    let _ = sink_thread.join();
+    let arrived = sink.finish();
     println!(
         "{asked} MO injected, {arrived} reached the sink in {elapsed:.2} s: {:.0} MO/s",
         arrived as f64 / elapsed

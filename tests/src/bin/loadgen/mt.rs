@@ -8,7 +8,7 @@
 //! lacked. On one poll, a burst of answers is read in one wake.
 
 use std::collections::BTreeMap;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -292,19 +292,13 @@ impl Load<'_> {
     /// and sends the next request; false if the connection failed or closed.
     fn receive(&mut self, connection: &mut Connection) -> bool {
         // An answer may come with the peer's close: it is counted first.
-        let mut open = true;
-        loop {
-            match connection.stream.read(&mut self.scratch) {
-                Ok(0) => {
-                    open = false;
-                    break;
-                }
-                Ok(n) => connection.input.extend_from_slice(&self.scratch[..n]),
-                Err(error) if error.kind() == ErrorKind::WouldBlock => break,
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
-        }
+        let Ok(open) = http1::read_available(
+            &mut connection.stream,
+            &mut self.scratch,
+            &mut connection.input,
+        ) else {
+            return false;
+        };
         while let Some(head) = http1::head(&connection.input)
             && connection.input.len() >= head.total()
         {

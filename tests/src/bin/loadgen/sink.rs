@@ -2,7 +2,7 @@
 //! `200 OK` to every request and counts them, all connections on one thread
 //! and one `mio` poll, for the same reason as the MT load (`mt.rs`).
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -84,19 +84,10 @@ pub fn serve(
 /// Reads all there is (the poll is edge-triggered), answers each whole request
 /// and writes what the socket takes; false once the peer has closed or failed.
 fn answer(connection: &mut Connection, scratch: &mut [u8], count: &AtomicUsize) -> bool {
-    let mut open = true;
-    loop {
-        match connection.stream.read(scratch) {
-            Ok(0) => {
-                open = false;
-                break;
-            }
-            Ok(n) => connection.input.extend_from_slice(&scratch[..n]),
-            Err(error) if error.kind() == ErrorKind::WouldBlock => break,
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(_) => return false,
-        }
-    }
+    let Ok(open) = http1::read_available(&mut connection.stream, scratch, &mut connection.input)
+    else {
+        return false;
+    };
     while let Some(head) = http1::head(&connection.input)
         && connection.input.len() >= head.total()
     {
