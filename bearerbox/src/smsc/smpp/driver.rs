@@ -72,6 +72,13 @@ const PART_HOLD: Duration = Duration::from_secs(5);
 const READ_CHUNK: usize = 16 * 1024;
 /// Submissions taken from the core in one turn of the loop, and written together.
 const SUBMISSIONS_PER_TURN: usize = 64;
+/// Inbound PDUs (MOs, reports) read but not yet answered because the store
+/// has not committed them: past this many, the link stops reading until
+/// commits catch up, and TCP makes the SMSC wait. An SMSC keeps a window of
+/// a few dozen, so only one that sends without waiting for its answers ever
+/// meets this; without it, such an SMSC filled bearerbox's memory with
+/// messages waiting for the store (a peak of 441 MiB for 400 000 MO from smsc-sim).
+const MAX_UNANSWERED_INBOUND: usize = 1024;
 
 /// The log target of a link's lines: a link with its own `log-file` claims it.
 pub fn log_target(smsc_id: &str) -> String {
@@ -336,6 +343,7 @@ impl Link {
             parts: HashMap::new(),
             next_key: 1,
             awaiting_flush: VecDeque::new(),
+            awaiting: 0,
             flushed: smol::channel::unbounded(),
             assembler: MoAssembler::new(self.settings.mo_timeout),
             mo_options: MoOptions {
@@ -364,6 +372,8 @@ struct Connection<'a> {
     next_key: SubmitKey,
     /// Inbound PDUs whose responses wait for the core, per Flush, in the order they were sent.
     awaiting_flush: VecDeque<Vec<InboundHandle>>,
+    /// How many PDUs `awaiting_flush` holds in all.
+    awaiting: usize,
     flushed: (Sender<bool>, Receiver<bool>),
     assembler: MoAssembler<InboundHandle>,
     mo_options: MoOptions,
@@ -445,15 +455,24 @@ impl Connection<'_> {
             let take_submissions = self.session.is_bound() && !self.stopping;
             let submissions = self.submissions.filter(|_| take_submissions);
             let reader = &mut self.stream;
+            let reading = self.awaiting < MAX_UNANSWERED_INBOUND;
             let flushed = &self.flushed.1;
             let timeout = &mut self.timeout;
             let wake = future::or(
-                future::or(async { Wake::Read(reader.read(&mut buf).await) }, async {
-                    match submissions {
-                        Some(channel) => Wake::Submission(channel.recv().await.ok()),
-                        None => future::pending().await,
-                    }
-                }),
+                future::or(
+                    async {
+                        if !reading {
+                            return future::pending().await;
+                        }
+                        Wake::Read(reader.read(&mut buf).await)
+                    },
+                    async {
+                        match submissions {
+                            Some(channel) => Wake::Submission(channel.recv().await.ok()),
+                            None => future::pending().await,
+                        }
+                    },
+                ),
                 future::or(
                     async {
                         match flushed.recv().await {
@@ -511,7 +530,9 @@ impl Connection<'_> {
                     } else {
                         CommandStatus::ReceiverTemporaryAppError
                     };
-                    for handle in self.awaiting_flush.pop_front().unwrap_or_default() {
+                    let handles = self.awaiting_flush.pop_front().unwrap_or_default();
+                    self.awaiting = self.awaiting.saturating_sub(handles.len());
+                    for handle in handles {
                         self.session.respond(handle, status);
                     }
                 }
@@ -834,6 +855,17 @@ impl Connection<'_> {
             .is_err()
         {
             return Some(Ended::Shutdown);
+        }
+        self.awaiting += handles.len();
+        if self.awaiting >= MAX_UNANSWERED_INBOUND
+            && self.awaiting - handles.len() < MAX_UNANSWERED_INBOUND
+        {
+            log::info!(
+                target: &self.link.target,
+                "SMSC {}: {} inbound PDUs wait for the store; reading paused until they are answered",
+                self.link.smsc_id,
+                self.awaiting
+            );
         }
         self.awaiting_flush.push_back(handles);
         None
