@@ -6,18 +6,22 @@
 //! ```
 //!
 //! Every MT is handled in its own task so that many wait for the same store
-//! commit; its ack goes out when its commit is done. A frame that does not
+//! commit; its ack goes out when its commit is done. At most
+//! [`MAX_UNACKED_MT`] wait so: then the connection is not read until some are
+//! acked, and TCP makes the box wait. A frame that does not
 //! decode ends the connection, after `admin(shutdown)` as Kannel does. A box
 //! silent for longer than [`SILENCE_LIMIT`] is dropped: Kannel's boxes send
 //! a heartbeat every 30 s.
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use box_protocol::frame::{Deframer, Limits, write_frame};
 use box_protocol::message::{AdminCommand, Msg};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
+use smol::lock::{Semaphore, SemaphoreGuardArc};
 use smol::net::TcpStream;
 use smol::{LocalExecutor, Timer};
 
@@ -30,6 +34,12 @@ pub const SILENCE_LIMIT: Duration = Duration::from_secs(100);
 
 /// How often we tell a box we are alive.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
+
+/// MT messages from one box that wait for their commit and ack. Our smsbox
+/// has one waiting per HTTP request it is answering; a box that sends
+/// without waiting for acks (a bulk loader) would otherwise fill bearerbox's
+/// memory with messages waiting for the store.
+pub const MAX_UNACKED_MT: usize = 1024;
 
 /// Serves one box until it disconnects, goes silent or breaks the protocol.
 pub async fn serve(
@@ -112,6 +122,7 @@ async fn read_frames(
     let mut buffer = vec![0u8; 64 * 1024];
     let mut silence = Deadline::new();
     let mut heard = Instant::now();
+    let unacked = Arc::new(Semaphore::new(MAX_UNACKED_MT));
     loop {
         let read = future::or(async { Some(stream.read(&mut buffer).await) }, async {
             silence.until(heard + SILENCE_LIMIT).await;
@@ -129,7 +140,25 @@ async fn read_frames(
         loop {
             match deframer.next_msg() {
                 Ok(None) => break,
-                Ok(Some(msg)) => handle(executor, shared, id, msg, outbox),
+                Ok(Some(msg)) => {
+                    let permit = match &msg {
+                        Msg::Sms(_) => Some(match unacked.try_acquire_arc() {
+                            Some(permit) => permit,
+                            None => {
+                                log::info!(
+                                    "box {id}: {MAX_UNACKED_MT} MT wait for the store; \
+                                     reading paused until they are acked"
+                                );
+                                let permit = unacked.acquire_arc().await;
+                                // Not the box's silence: we did not listen.
+                                heard = Instant::now();
+                                permit
+                            }
+                        }),
+                        _ => None,
+                    };
+                    handle(executor, shared, id, msg, outbox, permit);
+                }
                 Err(error) => {
                     let _ = outbox.try_send(Msg::shutdown());
                     return Err(io::Error::new(
@@ -142,12 +171,15 @@ async fn read_frames(
     }
 }
 
+/// `permit` is an MT's place among those waiting for the store (`MAX_UNACKED_MT`),
+/// held until its ack is queued.
 fn handle(
     executor: &LocalExecutor<'static>,
     shared: &Shared,
     id: u64,
     msg: Msg,
     outbox: &smol::channel::Sender<Msg>,
+    permit: Option<SemaphoreGuardArc>,
 ) {
     match msg {
         Msg::Admin {
@@ -178,6 +210,7 @@ fn handle(
                         id: message_id,
                     };
                     let _ = outbox.send(ack).await;
+                    drop(permit);
                 })
                 .detach();
         }
