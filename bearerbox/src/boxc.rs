@@ -123,6 +123,7 @@ async fn read_frames(
     let mut silence = Deadline::new();
     let mut heard = Instant::now();
     let unacked = Arc::new(Semaphore::new(MAX_UNACKED_MT));
+    let mut paused_before = false;
     loop {
         let read = future::or(async { Some(stream.read(&mut buffer).await) }, async {
             silence.until(heard + SILENCE_LIMIT).await;
@@ -145,7 +146,16 @@ async fn read_frames(
                         Msg::Sms(_) => Some(match unacked.try_acquire_arc() {
                             Some(permit) => permit,
                             None => {
-                                log::info!(
+                                // Said once a connection: a bulk loader meets this
+                                // at every turn, and the log would say little else.
+                                let level = if paused_before {
+                                    log::Level::Debug
+                                } else {
+                                    log::Level::Info
+                                };
+                                paused_before = true;
+                                log::log!(
+                                    level,
                                     "box {id}: {MAX_UNACKED_MT} MT wait for the store; \
                                      reading paused until they are acked"
                                 );

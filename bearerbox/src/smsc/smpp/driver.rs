@@ -344,6 +344,7 @@ impl Link {
             next_key: 1,
             awaiting_flush: VecDeque::new(),
             awaiting: 0,
+            paused_before: false,
             flushed: smol::channel::unbounded(),
             assembler: MoAssembler::new(self.settings.mo_timeout),
             mo_options: MoOptions {
@@ -374,6 +375,8 @@ struct Connection<'a> {
     awaiting_flush: VecDeque<Vec<InboundHandle>>,
     /// How many PDUs `awaiting_flush` holds in all.
     awaiting: usize,
+    /// Whether reading was paused before on this connection, for the log.
+    paused_before: bool,
     flushed: (Sender<bool>, Receiver<bool>),
     assembler: MoAssembler<InboundHandle>,
     mo_options: MoOptions,
@@ -860,8 +863,16 @@ impl Connection<'_> {
         if self.awaiting >= MAX_UNANSWERED_INBOUND
             && self.awaiting - handles.len() < MAX_UNANSWERED_INBOUND
         {
-            log::info!(
+            // Said once a connection: an SMSC that floods meets this at every turn.
+            let level = if self.paused_before {
+                log::Level::Debug
+            } else {
+                log::Level::Info
+            };
+            self.paused_before = true;
+            log::log!(
                 target: &self.link.target,
+                level,
                 "SMSC {}: {} inbound PDUs wait for the store; reading paused until they are answered",
                 self.link.smsc_id,
                 self.awaiting
