@@ -124,6 +124,15 @@ impl BoxProcess {
         Pid::from_raw(self.child.id() as libc::pid_t)
     }
 
+    /// The most memory the process has held so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     /// Everything the process wrote on standard output and error so far.
     pub fn output(&self) -> String {
         fs::read_to_string(&self.output).unwrap_or_default()

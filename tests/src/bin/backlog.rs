@@ -21,7 +21,7 @@ use clap::Parser;
 use nix::sys::signal::Signal;
 use tests::box_client::{BoxClient, mt};
 use tests::fake_client::FakeClient;
-use tests::gateway::{BoxProcess, Setup};
+use tests::gateway::Setup;
 use tests::ports;
 
 #[derive(Debug, Parser)]
@@ -39,14 +39,6 @@ struct Args {
     /// Stop bearerbox with kill -9 instead of SIGTERM before the restart.
     #[arg(long)]
     kill: bool,
-}
-
-fn peak_rss_kib(process: &BoxProcess) -> Option<u64> {
-    let status = fs::read_to_string(format!("/proc/{}/status", process.pid())).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -94,7 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     acked += boxc.acks(sent - acked, Duration::from_secs(60))?.len();
     let queueing = started.elapsed();
-    let queue_rss = peak_rss_kib(&bearerbox);
+    let queue_rss = bearerbox.peak_rss_kib();
     let store_bytes: u64 = ["bearerbox-store.sqlite", "bearerbox-store.sqlite-wal"]
         .iter()
         .filter_map(|name| fs::metadata(setup.path(name)).ok())
@@ -150,7 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         arrived - seen.len(),
         drain.as_secs_f64(),
         arrived as f64 / drain.as_secs_f64().max(0.001),
-        peak_rss_kib(&restarted).unwrap_or(0)
+        restarted.peak_rss_kib().unwrap_or(0)
     );
     if seen.len() != acked {
         return Err(format!("{} of {acked} queued messages arrived", seen.len()).into());

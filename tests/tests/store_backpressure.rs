@@ -1,0 +1,147 @@
+//! A peer that sends without waiting for answers is read no faster than
+//! bearerbox's store commits what it sends. While the commits are held up
+//! (here by another connection's write transaction on the store), bearerbox
+//! stops reading an SMSC link after 1 024 unanswered deliver_sm and a box
+//! connection after 1 024 unacked MT, says so in its log, and its memory
+//! stays small however many the peer pushes: the rest wait in the peer's
+//! socket, and every one is answered once the store moves again.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use box_protocol::message::{AckStatus, Msg};
+use tests::TestResult;
+use tests::box_client::{self, BoxClient};
+use tests::conf_writer::ConfText;
+use tests::gateway::{BoxProcess, Setup};
+use tests::smsc_sim::{SimConfig, SimHandle, SmscSim};
+
+const WAIT: Duration = Duration::from_secs(60);
+/// Far more than bearerbox lets one peer have waiting.
+const FLOOD: usize = 20_000;
+/// Shorter than the store's busy timeout (5 s): the commits wait, none fails.
+const HOLD: Duration = Duration::from_secs(3);
+/// What bearerbox may grow by while the store is held. Holding the whole
+/// flood took 44 MiB (MO) and 31 MiB (MT) more in a debug build; 1 024 take a few.
+const GROWTH_KIB: u64 = 12 * 1024;
+
+/// bearerbox with one SMPP transceiver to a simulator, bound.
+fn gateway_on_sim() -> Result<(SimHandle, Setup, BoxProcess), Box<dyn std::error::Error>> {
+    let sim = SmscSim::start(SimConfig {
+        system_id: Some("kuser".into()),
+        password: Some("kpass".into()),
+        ..SimConfig::default()
+    })?;
+    let port = sim.port().to_string();
+    let setup = Setup::with_conf(|conf: ConfText| {
+        conf.group(
+            "smsc",
+            &[
+                ("smsc", "smpp"),
+                ("smsc-id", "sim"),
+                ("host", "127.0.0.1"),
+                ("port", port.as_str()),
+                ("transceiver-mode", "true"),
+                ("smsc-username", "kuser"),
+                ("smsc-password", "kpass"),
+                ("system-type", "VMA"),
+            ],
+        )
+    })?;
+    let bearerbox = setup.start_bearerbox(&[])?;
+    if !sim.wait_for_binds(1, WAIT) {
+        return Err(format!("bearerbox did not bind:\n{}", setup.read("bearerbox.log")).into());
+    }
+    Ok((sim, setup, bearerbox))
+}
+
+/// Holds bearerbox's commits with a write transaction of our own, for `HOLD`.
+fn hold_store(
+    setup: &Setup,
+) -> Result<thread::JoinHandle<rusqlite::Result<()>>, Box<dyn std::error::Error>> {
+    let store = rusqlite::Connection::open(setup.path("bearerbox-store.sqlite"))?;
+    store.busy_timeout(WAIT)?;
+    store.execute_batch("BEGIN EXCLUSIVE")?;
+    Ok(thread::spawn(move || {
+        thread::sleep(HOLD);
+        store.execute_batch("COMMIT")
+    }))
+}
+
+fn assert_small_growth(bearerbox: &BoxProcess, before: u64) -> TestResult {
+    let grown = bearerbox
+        .peak_rss_kib()
+        .ok_or("no VmHWM for bearerbox")?
+        .saturating_sub(before);
+    assert!(
+        grown < GROWTH_KIB,
+        "bearerbox grew by {grown} KiB while the store was held ({before} KiB before)"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_flood_of_mo_waits_in_the_smscs_socket_not_in_bearerboxs_memory() -> TestResult {
+    let (sim, setup, bearerbox) = gateway_on_sim()?;
+    let before = bearerbox.peak_rss_kib().ok_or("no VmHWM for bearerbox")?;
+    let holder = hold_store(&setup)?;
+    // The simulator sends from its own thread: these only queue.
+    for n in 0..FLOOD {
+        sim.send_mo(
+            "+46700000001",
+            "12345",
+            format!("flood {n}").as_bytes(),
+            0,
+            None,
+        )?;
+    }
+    holder.join().map_err(|_| "the store holder panicked")??;
+
+    let answered = Instant::now() + WAIT;
+    while !sim.unanswered_mo().is_empty() {
+        if Instant::now() > answered {
+            return Err(format!(
+                "{} MO still unanswered after the store moved again",
+                sim.unanswered_mo().len()
+            )
+            .into());
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(sim.errors().is_empty(), "{:?}", sim.errors());
+    assert!(
+        setup
+            .read("bearerbox.log")
+            .contains("inbound PDUs wait for the store; reading paused"),
+        "bearerbox says it stopped reading the SMSC"
+    );
+    assert_small_growth(&bearerbox, before)
+}
+
+#[test]
+fn a_box_that_does_not_wait_for_acks_waits_in_its_socket_not_in_bearerboxs_memory() -> TestResult {
+    let (_sim, setup, bearerbox) = gateway_on_sim()?;
+    let mut boxc = BoxClient::connect_retrying(setup.ports.smsbox.number(), WAIT)?;
+    let before = bearerbox.peak_rss_kib().ok_or("no VmHWM for bearerbox")?;
+    let holder = hold_store(&setup)?;
+    let flood: Vec<Msg> = (0..FLOOD)
+        .map(|n| Msg::from(box_client::mt("12345", &format!("+4670{n:07}"), "flood")))
+        .collect();
+    // Blocks while bearerbox does not read, until the store moves again.
+    boxc.send_all(&flood)?;
+    holder.join().map_err(|_| "the store holder panicked")??;
+
+    let acks = boxc.acks(FLOOD, WAIT)?;
+    let refused = acks
+        .iter()
+        .filter(|(_, status)| *status != AckStatus::Success)
+        .count();
+    assert_eq!(refused, 0, "every message is accepted once the store moves");
+    assert!(
+        setup
+            .read("bearerbox.log")
+            .contains("MT wait for the store; reading paused"),
+        "bearerbox says it stopped reading the box"
+    );
+    assert_small_growth(&bearerbox, before)
+}
