@@ -29,6 +29,27 @@ impl ConfText {
         self
     }
 
+    /// Appends an SMPP transceiver link to the simulator on `port`, with the
+    /// login [`SimConfig::with_login`] takes and Kannel's required
+    /// `system-type`; `extra` entries follow.
+    ///
+    /// [`SimConfig::with_login`]: crate::smsc_sim::SimConfig::with_login
+    pub fn smpp_transceiver(self, smsc_id: &str, port: u16, extra: &[(&str, &str)]) -> ConfText {
+        let port = port.to_string();
+        let mut entries = vec![
+            ("smsc", "smpp"),
+            ("smsc-id", smsc_id),
+            ("host", "127.0.0.1"),
+            ("port", port.as_str()),
+            ("transceiver-mode", "true"),
+            ("smsc-username", "kuser"),
+            ("smsc-password", "kpass"),
+            ("system-type", "VMA"),
+        ];
+        entries.extend_from_slice(extra);
+        self.group("smsc", &entries)
+    }
+
     /// Appends text as it is, for mistakes a test wants to make on purpose.
     pub fn raw(mut self, text: &str) -> ConfText {
         self.text.push_str(text);

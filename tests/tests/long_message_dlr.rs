@@ -46,46 +46,28 @@ struct Rig {
 
 impl Rig {
     fn start() -> Result<Rig, Box<dyn std::error::Error>> {
-        let sim = SmscSim::start(SimConfig {
-            system_id: Some("kuser".into()),
-            password: Some("kpass".into()),
-            ..SimConfig::default()
-        })?;
-        let port = sim.port().to_string();
+        let sim = SmscSim::start(SimConfig::with_login())?;
         let setup = Setup::with_conf(|conf: ConfText| {
-            conf.group(
-                "smsc",
-                &[
-                    ("smsc", "smpp"),
-                    ("smsc-id", "smpp1"),
-                    ("host", "127.0.0.1"),
-                    ("port", &port),
-                    ("transceiver-mode", "true"),
-                    ("smsc-username", "kuser"),
-                    ("smsc-password", "kpass"),
-                    ("system-type", "VMA"),
-                    ("reconnect-delay", "1"),
-                ],
-            )
-            .group(
-                "sendsms-user",
-                &[
-                    ("username", "long"),
-                    ("password", "pw"),
-                    ("concatenation", "true"),
-                    ("max-messages", "5"),
-                ],
-            )
-            .group(
-                "sendsms-user",
-                &[
-                    ("username", "payer"),
-                    ("password", "pw"),
-                    ("concatenation", "true"),
-                    ("max-messages", "5"),
-                    ("credits", "10"),
-                ],
-            )
+            conf.smpp_transceiver("smpp1", sim.port(), &[("reconnect-delay", "1")])
+                .group(
+                    "sendsms-user",
+                    &[
+                        ("username", "long"),
+                        ("password", "pw"),
+                        ("concatenation", "true"),
+                        ("max-messages", "5"),
+                    ],
+                )
+                .group(
+                    "sendsms-user",
+                    &[
+                        ("username", "payer"),
+                        ("password", "pw"),
+                        ("concatenation", "true"),
+                        ("max-messages", "5"),
+                        ("credits", "10"),
+                    ],
+                )
         })?;
         let bearerbox = setup.start_bearerbox(&[])?;
         if !sim.wait_for_binds(1, WAIT) {

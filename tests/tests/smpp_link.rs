@@ -653,27 +653,13 @@ fn a_dead_link_is_dropped_and_what_it_held_goes_again_after_the_reconnect() -> T
 
 #[test]
 fn a_refused_password_stops_the_link_from_binding_again() -> TestResult {
+    // The link logs in with `kpass`; this SMSC wants another password.
     let sim = SmscSim::start(SimConfig {
-        system_id: Some("kuser".into()),
         password: Some("other".into()),
-        ..SimConfig::default()
+        ..SimConfig::with_login()
     })?;
-    let port = sim.port().to_string();
     let setup = Setup::with_conf(|conf: ConfText| {
-        conf.group(
-            "smsc",
-            &[
-                ("smsc", "smpp"),
-                ("smsc-id", "smpp1"),
-                ("host", "127.0.0.1"),
-                ("port", port.as_str()),
-                ("transceiver-mode", "true"),
-                ("smsc-username", "kuser"),
-                ("smsc-password", "kpass"),
-                ("system-type", "VMA"),
-                ("reconnect-delay", "1"),
-            ],
-        )
+        conf.smpp_transceiver("smpp1", sim.port(), &[("reconnect-delay", "1")])
     })?;
     let _bearerbox = setup.start_bearerbox(&[])?;
     let deadline = Instant::now() + WAIT;

@@ -40,27 +40,11 @@ fn responses(sim: &SimHandle) -> Vec<PduRecord> {
 /// A simulator and a gateway folder with one transceiver link to it.
 fn setup(faults: Faults) -> Result<(SimHandle, Setup), Box<dyn std::error::Error>> {
     let sim = SmscSim::start(SimConfig {
-        system_id: Some("kuser".into()),
-        password: Some("kpass".into()),
         faults,
-        ..SimConfig::default()
+        ..SimConfig::with_login()
     })?;
-    let port = sim.port().to_string();
     let setup = Setup::with_conf(|conf: ConfText| {
-        conf.group(
-            "smsc",
-            &[
-                ("smsc", "smpp"),
-                ("smsc-id", "smpp1"),
-                ("host", "127.0.0.1"),
-                ("port", port.as_str()),
-                ("transceiver-mode", "true"),
-                ("smsc-username", "kuser"),
-                ("smsc-password", "kpass"),
-                ("system-type", "VMA"),
-                ("reconnect-delay", "1"),
-            ],
-        )
+        conf.smpp_transceiver("smpp1", sim.port(), &[("reconnect-delay", "1")])
     })?;
     Ok((sim, setup))
 }

@@ -27,27 +27,8 @@ const GROWTH_KIB: u64 = 12 * 1024;
 
 /// bearerbox with one SMPP transceiver to a simulator, bound.
 fn gateway_on_sim() -> Result<(SimHandle, Setup, BoxProcess), Box<dyn std::error::Error>> {
-    let sim = SmscSim::start(SimConfig {
-        system_id: Some("kuser".into()),
-        password: Some("kpass".into()),
-        ..SimConfig::default()
-    })?;
-    let port = sim.port().to_string();
-    let setup = Setup::with_conf(|conf: ConfText| {
-        conf.group(
-            "smsc",
-            &[
-                ("smsc", "smpp"),
-                ("smsc-id", "sim"),
-                ("host", "127.0.0.1"),
-                ("port", port.as_str()),
-                ("transceiver-mode", "true"),
-                ("smsc-username", "kuser"),
-                ("smsc-password", "kpass"),
-                ("system-type", "VMA"),
-            ],
-        )
-    })?;
+    let sim = SmscSim::start(SimConfig::with_login())?;
+    let setup = Setup::with_conf(|conf: ConfText| conf.smpp_transceiver("sim", sim.port(), &[]))?;
     let bearerbox = setup.start_bearerbox(&[])?;
     if !sim.wait_for_binds(1, WAIT) {
         return Err(format!("bearerbox did not bind:\n{}", setup.read("bearerbox.log")).into());

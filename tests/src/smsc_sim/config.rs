@@ -49,6 +49,20 @@ pub struct SimConfig {
     pub tls: Option<crate::tls::Identity>,
 }
 
+impl SimConfig {
+    /// A simulator that takes only the login of [`ConfText::smpp_transceiver`]
+    /// (`kuser`/`kpass`), as the tests' SMPP links give it.
+    ///
+    /// [`ConfText::smpp_transceiver`]: crate::conf_writer::ConfText::smpp_transceiver
+    pub fn with_login() -> SimConfig {
+        SimConfig {
+            system_id: Some("kuser".into()),
+            password: Some("kpass".into()),
+            ..SimConfig::default()
+        }
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> SimConfig {
         SimConfig {
