@@ -25,6 +25,7 @@ use smol::lock::{Semaphore, SemaphoreGuardArc};
 use smol::net::TcpStream;
 use smol::{LocalExecutor, Timer};
 
+use crate::backpressure::PauseLog;
 use crate::deadline::Deadline;
 use crate::switchboard::{Shared, Switchboard};
 use crate::tcp_reader::TcpReader;
@@ -123,7 +124,7 @@ async fn read_frames(
     let mut silence = Deadline::new();
     let mut heard = Instant::now();
     let unacked = Arc::new(Semaphore::new(MAX_UNACKED_MT));
-    let mut paused_before = false;
+    let mut pauses = PauseLog::default();
     loop {
         let read = future::or(async { Some(stream.read(&mut buffer).await) }, async {
             silence.until(heard + SILENCE_LIMIT).await;
@@ -146,20 +147,7 @@ async fn read_frames(
                         Msg::Sms(_) => Some(match unacked.try_acquire_arc() {
                             Some(permit) => permit,
                             None => {
-                                // Said once a connection: a bulk loader meets this
-                                // at every turn, and the log would say little else.
-                                let level = if paused_before {
-                                    log::Level::Debug
-                                } else {
-                                    log::Level::Info
-                                };
-                                paused_before = true;
-                                log::log!(
-                                    level,
-                                    "box {id}: {MAX_UNACKED_MT} MT wait for the store; \
-                                     reading paused until they are acked"
-                                );
-                                let permit = unacked.acquire_arc().await;
+                                let permit = wait_for_acks(&unacked, id, &mut pauses).await;
                                 // Not the box's silence: we did not listen.
                                 heard = Instant::now();
                                 permit
@@ -179,6 +167,19 @@ async fn read_frames(
             }
         }
     }
+}
+
+/// Waits, the connection unread, until one of the box's `MAX_UNACKED_MT` is acked.
+async fn wait_for_acks(
+    unacked: &Arc<Semaphore>,
+    id: u64,
+    pauses: &mut PauseLog,
+) -> SemaphoreGuardArc {
+    log::log!(
+        pauses.level(),
+        "box {id}: {MAX_UNACKED_MT} MT wait for the store; reading paused until they are acked"
+    );
+    unacked.acquire_arc().await
 }
 
 /// `permit` is an MT's place among those waiting for the store (`MAX_UNACKED_MT`),

@@ -41,6 +41,7 @@
 
 pub mod admin;
 pub mod admin_commands;
+pub mod backpressure;
 pub mod boxc;
 pub mod clock;
 pub mod deadline;

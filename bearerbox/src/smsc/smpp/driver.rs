@@ -54,6 +54,7 @@ use super::status::CommandStatus;
 use super::submit;
 use super::tls::LinkStream;
 use super::tlv::Tlvs;
+use crate::backpressure::PauseLog;
 use crate::deadline::Deadline;
 use crate::smsc::{LinkEvent, Submission};
 use crate::tcp_reader::TcpReader;
@@ -344,7 +345,7 @@ impl Link {
             next_key: 1,
             awaiting_flush: VecDeque::new(),
             awaiting: 0,
-            paused_before: false,
+            pauses: PauseLog::default(),
             flushed: smol::channel::unbounded(),
             assembler: MoAssembler::new(self.settings.mo_timeout),
             mo_options: MoOptions {
@@ -375,8 +376,7 @@ struct Connection<'a> {
     awaiting_flush: VecDeque<Vec<InboundHandle>>,
     /// How many PDUs `awaiting_flush` holds in all.
     awaiting: usize,
-    /// Whether reading was paused before on this connection, for the log.
-    paused_before: bool,
+    pauses: PauseLog,
     flushed: (Sender<bool>, Receiver<bool>),
     assembler: MoAssembler<InboundHandle>,
     mo_options: MoOptions,
@@ -863,16 +863,9 @@ impl Connection<'_> {
         if self.awaiting >= MAX_UNANSWERED_INBOUND
             && self.awaiting - handles.len() < MAX_UNANSWERED_INBOUND
         {
-            // Said once a connection: an SMSC that floods meets this at every turn.
-            let level = if self.paused_before {
-                log::Level::Debug
-            } else {
-                log::Level::Info
-            };
-            self.paused_before = true;
             log::log!(
                 target: &self.link.target,
-                level,
+                self.pauses.level(),
                 "SMSC {}: {} inbound PDUs wait for the store; reading paused until they are answered",
                 self.link.smsc_id,
                 self.awaiting

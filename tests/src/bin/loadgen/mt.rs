@@ -111,8 +111,7 @@ pub fn run(plan: &Plan) -> std::io::Result<Outcome> {
             && !load.send(connection)
         {
             load.outcome.errors += 1;
-            let _ = poll.registry().deregister(&mut connection.stream);
-            *slot = Slot::Closed(started);
+            close(&poll, slot, started);
         }
     }
     loop {
@@ -124,8 +123,7 @@ pub fn run(plan: &Plan) -> std::io::Result<Outcome> {
                     .is_some_and(|sent| now - sent > ANSWER_TIMEOUT)
             {
                 load.outcome.errors += 1;
-                let _ = poll.registry().deregister(&mut connection.stream);
-                *slot = Slot::Closed(now);
+                close(&poll, slot, now);
             }
         }
         load.open_closed(&poll, &mut slots);
@@ -163,11 +161,18 @@ fn turn(
             if !connection.connected || connection.sent.is_some() {
                 load.outcome.errors += 1;
             }
-            let _ = poll.registry().deregister(&mut connection.stream);
-            *slot = Slot::Closed(Instant::now());
+            close(poll, slot, Instant::now());
         }
     }
     Ok(())
+}
+
+/// Drops a slot's connection, to be made again from `at`.
+fn close(poll: &Poll, slot: &mut Slot, at: Instant) {
+    if let Slot::Open(connection) = slot {
+        let _ = poll.registry().deregister(&mut connection.stream);
+    }
+    *slot = Slot::Closed(at);
 }
 
 struct Load<'a> {
