@@ -7,8 +7,10 @@
 //!
 //! Every MT is handled in its own task so that many wait for the same store
 //! commit; its ack goes out when its commit is done. At most
-//! [`MAX_UNACKED_MT`] wait so: then the connection is not read until some are
-//! acked, and TCP makes the box wait. A frame that does not
+//! [`MAX_UNACKED_MT`] wait so, counting those whose ack is not yet written to
+//! the socket: then the connection is not read until some are acked, and TCP
+//! makes the box wait, whether it is the store that is slow or the box that
+//! does not read its acks. A frame that does not
 //! decode ends the connection, after `admin(shutdown)` as Kannel does. A box
 //! silent for longer than [`SILENCE_LIMIT`] is dropped: Kannel's boxes send
 //! a heartbeat every 30 s.
@@ -55,7 +57,7 @@ pub async fn serve(
     }
     let _ = stream.set_nodelay(true);
     log::info!("box connected from {peer}");
-    let (outbox, outgoing) = smol::channel::unbounded::<Msg>();
+    let (outbox, outgoing) = smol::channel::unbounded::<Outgoing>();
     let id = shared
         .borrow_mut()
         .add_box(outbox.clone(), peer.to_string());
@@ -65,7 +67,11 @@ pub async fn serve(
     let heartbeats = executor.spawn(async move {
         loop {
             Timer::after(HEARTBEAT_EVERY).await;
-            if heartbeat_outbox.send(Msg::heartbeat(0)).await.is_err() {
+            if heartbeat_outbox
+                .send(Msg::heartbeat(0).into())
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -83,22 +89,38 @@ pub async fn serve(
     result.map(|_| ())
 }
 
+/// A frame for the box. An ack keeps its MT's place among the box's
+/// [`MAX_UNACKED_MT`] until it is written: a box that never reads its acks
+/// then stops being read, instead of having acks queue for it without end.
+pub struct Outgoing {
+    msg: Msg,
+    unacked: Option<SemaphoreGuardArc>,
+}
+
+impl From<Msg> for Outgoing {
+    fn from(msg: Msg) -> Outgoing {
+        Outgoing { msg, unacked: None }
+    }
+}
+
 /// Writes queued messages, as many as are waiting in one write.
 async fn write_frames(
     mut stream: TcpStream,
-    outgoing: smol::channel::Receiver<Msg>,
+    outgoing: smol::channel::Receiver<Outgoing>,
 ) -> io::Result<()> {
     let mut buffer = Vec::with_capacity(64 * 1024);
+    let mut written_acks = Vec::new();
     while let Ok(first) = outgoing.recv().await {
         buffer.clear();
         let mut next = Some(first);
-        while let Some(msg) = next {
+        while let Some(Outgoing { msg, unacked }) = next {
             if let Err(error) = write_frame(&msg, &mut buffer) {
                 log::error!(
                     "a {} for a box could not be framed: {error}",
                     msg.type_name()
                 );
             }
+            written_acks.extend(unacked);
             next = if buffer.len() < 256 * 1024 {
                 outgoing.try_recv().ok()
             } else {
@@ -106,6 +128,7 @@ async fn write_frames(
             };
         }
         stream.write_all(&buffer).await?;
+        written_acks.clear();
     }
     let _ = stream.flush().await;
     Ok(())
@@ -116,7 +139,7 @@ async fn read_frames(
     shared: &Shared,
     id: u64,
     stream: TcpStream,
-    outbox: &smol::channel::Sender<Msg>,
+    outbox: &smol::channel::Sender<Outgoing>,
 ) -> io::Result<&'static str> {
     let mut stream = TcpReader::new(stream);
     let mut deframer = Deframer::new(Limits::default());
@@ -158,7 +181,7 @@ async fn read_frames(
                     handle(executor, shared, id, msg, outbox, permit);
                 }
                 Err(error) => {
-                    let _ = outbox.try_send(Msg::shutdown());
+                    let _ = outbox.try_send(Msg::shutdown().into());
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
                         format!("broken frame, box told to shut down: {error}"),
@@ -169,7 +192,7 @@ async fn read_frames(
     }
 }
 
-/// Waits, the connection unread, until one of the box's `MAX_UNACKED_MT` is acked.
+/// Waits, the connection unread, until the ack of one of the box's `MAX_UNACKED_MT` is written.
 async fn wait_for_acks(
     unacked: &Arc<Semaphore>,
     id: u64,
@@ -177,19 +200,19 @@ async fn wait_for_acks(
 ) -> SemaphoreGuardArc {
     log::log!(
         pauses.level(),
-        "box {id}: {MAX_UNACKED_MT} MT wait for the store; reading paused until they are acked"
+        "box {id}: {MAX_UNACKED_MT} MT wait for the store or for the box to read their acks; reading paused"
     );
     unacked.acquire_arc().await
 }
 
 /// `permit` is an MT's place among those waiting for the store (`MAX_UNACKED_MT`),
-/// held until its ack is queued.
+/// held until its ack is written.
 fn handle(
     executor: &LocalExecutor<'static>,
     shared: &Shared,
     id: u64,
     msg: Msg,
-    outbox: &smol::channel::Sender<Msg>,
+    outbox: &smol::channel::Sender<Outgoing>,
     permit: Option<SemaphoreGuardArc>,
 ) {
     match msg {
@@ -220,8 +243,12 @@ fn handle(
                         time,
                         id: message_id,
                     };
-                    let _ = outbox.send(ack).await;
-                    drop(permit);
+                    let _ = outbox
+                        .send(Outgoing {
+                            msg: ack,
+                            unacked: permit,
+                        })
+                        .await;
                 })
                 .detach();
         }

@@ -737,7 +737,7 @@ pub fn run(listeners: Listeners, shutdown: Shutdown, core: Core) -> io::Result<E
                 Msg::shutdown()
             };
             for conn in &board.boxes {
-                let _ = conn.outbox.try_send(farewell.clone());
+                let _ = conn.outbox.try_send(farewell.clone().into());
             }
             // Every driver is told to end: an SMPP link unbinds on the way out.
             for link in &board.links {

@@ -30,6 +30,7 @@ use box_protocol::message::{AckStatus, Msg, Sms, SmsType};
 use smol::channel::Sender;
 use uuid::Uuid;
 
+use crate::boxc::Outgoing;
 use crate::clock::unix_now;
 use crate::dlr::DlrEvent;
 use crate::lane::{Lane, Queued, WINDOW};
@@ -117,7 +118,7 @@ pub struct BoxConn {
     pub smsbox_id: Option<String>,
     /// Kannel sends MO only to boxes that identified or sent an sms.
     pub routable: bool,
-    pub outbox: Sender<Msg>,
+    pub outbox: Sender<Outgoing>,
     /// Sent and not yet acked, by message id.
     pub(crate) pending: HashMap<Uuid, (String, Queued)>,
     pub peer: String,
@@ -1155,7 +1156,7 @@ impl Switchboard {
             let conn = &mut self.boxes[i];
             if conn
                 .outbox
-                .try_send(Msg::from(message.sms.clone()))
+                .try_send(Msg::from(message.sms.clone()).into())
                 .is_err()
             {
                 lane.window.push_front(message);
@@ -1168,7 +1169,7 @@ impl Switchboard {
 
     // ---- box connections -------------------------------------------------------
 
-    pub fn add_box(&mut self, outbox: Sender<Msg>, peer: String) -> u64 {
+    pub fn add_box(&mut self, outbox: Sender<Outgoing>, peer: String) -> u64 {
         let id = self.next_box;
         self.next_box += 1;
         self.boxes.push(BoxConn {

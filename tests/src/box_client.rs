@@ -68,6 +68,61 @@ impl BoxClient {
             .map_err(|source| HarnessError::io("writing to bearerbox", source))
     }
 
+    /// Writes `msgs` and reads nothing, as long as bearerbox takes them: stops
+    /// when a write makes no progress for `stall`. What was written, and what
+    /// was not.
+    pub fn send_until_stalled(
+        &mut self,
+        msgs: &[Msg],
+        stall: Duration,
+    ) -> Result<Stalled, HarnessError> {
+        let mut frames = Vec::new();
+        let mut ends = Vec::with_capacity(msgs.len());
+        for msg in msgs {
+            write_frame(msg, &mut frames)
+                .map_err(|error| HarnessError::Protocol(error.to_string()))?;
+            ends.push(frames.len());
+        }
+        self.stream
+            .set_write_timeout(Some(stall))
+            .map_err(|source| HarnessError::io("setting a write timeout", source))?;
+        let mut written = 0;
+        while let Some(unwritten) = frames.get(written..).filter(|rest| !rest.is_empty()) {
+            let chunk = unwritten.get(..64 * 1024).unwrap_or(unwritten);
+            match self.stream.write(chunk) {
+                Ok(0) => {
+                    return Err(HarnessError::Protocol(
+                        "bearerbox closed the connection".into(),
+                    ));
+                }
+                Ok(count) => written += count,
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    break;
+                }
+                Err(source) => return Err(HarnessError::io("writing to bearerbox", source)),
+            }
+        }
+        self.stream
+            .set_write_timeout(None)
+            .map_err(|source| HarnessError::io("clearing the write timeout", source))?;
+        Ok(Stalled {
+            whole: ends.iter().take_while(|end| **end <= written).count(),
+            rest: frames.split_off(written),
+        })
+    }
+
+    /// The connection's writing side, for a thread that writes while this reads.
+    pub fn writer(&self) -> Result<TcpStream, HarnessError> {
+        self.stream
+            .try_clone()
+            .map_err(|source| HarnessError::io("cloning the box connection", source))
+    }
+
     /// The next message from bearerbox other than a heartbeat, or a timeout.
     pub fn next(&mut self, timeout: Duration) -> Result<Msg, HarnessError> {
         let deadline = Instant::now() + timeout;
@@ -150,6 +205,15 @@ impl BoxClient {
             }
         }
     }
+}
+
+/// What [`BoxClient::send_until_stalled`] got through.
+#[derive(Debug)]
+pub struct Stalled {
+    /// Messages written whole.
+    pub whole: usize,
+    /// The bytes not written: the rest of a message cut short, then the others.
+    pub rest: Vec<u8>,
 }
 
 /// An MT as Kannel's smsbox makes it from a sendsms request.

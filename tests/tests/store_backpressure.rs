@@ -4,11 +4,15 @@
 //! stops reading an SMSC link after 1 024 unanswered deliver_sm and a box
 //! connection after 1 024 unacked MT, says so in its log, and its memory
 //! stays small however many the peer pushes: the rest wait in the peer's
-//! socket, and every one is answered once the store moves again.
+//! socket, and every one is answered once the store moves again. A box that
+//! does not read its acks is read no further either: its acks wait in its
+//! socket, not in bearerbox's memory.
 
+use std::io::Write;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use box_protocol::frame::write_frame;
 use box_protocol::message::{AckStatus, Msg};
 use tests::TestResult;
 use tests::box_client::{self, BoxClient};
@@ -19,6 +23,8 @@ use tests::smsc_sim::{SimConfig, SimHandle, SmscSim};
 const WAIT: Duration = Duration::from_secs(60);
 /// Far more than bearerbox lets one peer have waiting.
 const FLOOD: usize = 20_000;
+/// A write to bearerbox that makes no progress for this long: it stopped reading.
+const STALL: Duration = Duration::from_secs(3);
 /// Shorter than the store's busy timeout (5 s): the commits wait, none fails.
 const HOLD: Duration = Duration::from_secs(3);
 /// What bearerbox may grow by while the store is held. Holding the whole
@@ -47,6 +53,41 @@ fn hold_store(
         thread::sleep(HOLD);
         store.execute_batch("COMMIT")
     }))
+}
+
+/// The most MT bearerbox may take from a box that reads none of their acks:
+/// its 1 024 unacked, and the acks the sockets' buffers hold, with a quarter
+/// more for how Linux counts buffers. bearerbox's send buffer grows up to
+/// tcp_wmem's maximum (4 MiB, some 70 000 acks, here); the box's receive
+/// buffer stays at tcp_rmem's default while the box reads nothing.
+fn most_taken_unread() -> Result<usize, Box<dyn std::error::Error>> {
+    let mut ack = Vec::new();
+    write_frame(
+        &Msg::ack(
+            &box_client::mt("12345", "+46700000000", "unread"),
+            AckStatus::Success,
+        ),
+        &mut ack,
+    )?;
+    let buffered = sysctl_field("net/ipv4/tcp_wmem", 2)? + sysctl_field("net/ipv4/tcp_rmem", 1)?;
+    Ok(1024 + buffered * 5 / 4 / ack.len())
+}
+
+fn sysctl_field(name: &str, index: usize) -> Result<usize, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(format!("/proc/sys/{name}"))?;
+    let field = text
+        .split_whitespace()
+        .nth(index)
+        .ok_or(format!("{name}: {text}"))?;
+    Ok(field.parse()?)
+}
+
+/// How many MT bearerbox's store holds.
+fn queued_mt(setup: &Setup) -> Result<u64, Box<dyn std::error::Error>> {
+    let store = rusqlite::Connection::open(setup.path("bearerbox-store.sqlite"))?;
+    store.busy_timeout(WAIT)?;
+    let count: i64 = store.query_row("SELECT count(*) FROM messages", [], |row| row.get(0))?;
+    Ok(count.unsigned_abs())
 }
 
 fn assert_small_growth(bearerbox: &BoxProcess, before: u64) -> TestResult {
@@ -121,8 +162,54 @@ fn a_box_that_does_not_wait_for_acks_waits_in_its_socket_not_in_bearerboxs_memor
     assert!(
         setup
             .read("bearerbox.log")
-            .contains("MT wait for the store; reading paused"),
+            .contains("MT wait for the store or for the box to read their acks; reading paused"),
         "bearerbox says it stopped reading the box"
     );
     assert_small_growth(&bearerbox, before)
+}
+
+#[test]
+fn a_box_that_does_not_read_its_acks_stops_being_read() -> TestResult {
+    let (sim, setup, bearerbox) = gateway_on_sim()?;
+    let mut boxc = BoxClient::connect_retrying(setup.ports.smsbox.number(), WAIT)?;
+    let before = bearerbox.peak_rss_kib().ok_or("no VmHWM for bearerbox")?;
+    let most = most_taken_unread()?;
+    let flood: Vec<Msg> = (0..2 * most)
+        .map(|n| Msg::from(box_client::mt("12345", &format!("+4670{n:07}"), "unread")))
+        .collect();
+
+    let stalled = boxc.send_until_stalled(&flood, STALL)?;
+    // What the sockets' buffers hold counts as written; taken are those in
+    // the store or already sent on.
+    let taken = queued_mt(&setup)? + sim.stats().submits;
+    eprintln!(
+        "{} MT written, {taken} taken, at most {most} expected",
+        stalled.whole
+    );
+    assert!(
+        taken <= most as u64,
+        "bearerbox took {taken} MT though the box read none of their acks"
+    );
+    assert!(
+        setup
+            .read("bearerbox.log")
+            .contains("MT wait for the store or for the box to read their acks; reading paused"),
+        "bearerbox says it stopped reading the box"
+    );
+    assert_small_growth(&bearerbox, before)?;
+
+    // Once the box reads its acks, the rest is read and accepted too.
+    let mut writer = boxc.writer()?;
+    let rest = stalled.rest;
+    let sending = thread::spawn(move || writer.write_all(&rest));
+    let acks = boxc.acks(flood.len(), WAIT)?;
+    sending
+        .join()
+        .map_err(|_| "the writing thread panicked")??;
+    let refused = acks
+        .iter()
+        .filter(|(_, status)| *status != AckStatus::Success)
+        .count();
+    assert_eq!(refused, 0, "every message is accepted once the box reads");
+    Ok(())
 }
