@@ -35,11 +35,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 mod answer;
+mod depths;
 pub mod reports;
 mod statements;
 
+use depths::{DepthChanges, Depths};
 pub use reports::{DlrRecord, ReportOutcome, ReportQuery, ReportRoute};
-use rusqlite::{Connection, OpenFlags, Statement, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Statement, params};
 use statements::BatchStatements;
 
 /// How many operations one transaction takes at most: bounds the latency a
@@ -137,6 +139,7 @@ pub struct LaneStatus {
     pub direction: Direction,
     pub lane: String,
     pub count: u64,
+    /// When the lane's first message, the next in its order, was accepted.
     pub oldest_accepted_at: i64,
 }
 
@@ -216,6 +219,8 @@ pub struct Store {
     path: Arc<Path>,
     reader: Arc<Mutex<Connection>>,
     counters: Arc<Counters>,
+    /// Each lane's depth as committed, kept by the writer.
+    depths: Arc<Mutex<Depths>>,
     /// The next `seq`. Taken when a change is queued, not when it is
     /// applied, and held while it is queued: the queue is the commit order,
     /// so `seq`s grow in commit order and a lane read by cursor never misses
@@ -288,13 +293,20 @@ impl Store {
         let next_seq = last_seq(&writer)
             .map_err(|source| sql_error(path, "reading the last seq", source))?
             + 1;
+        let depths =
+            Arc::new(Mutex::new(Depths::count(&writer).map_err(|source| {
+                sql_error(path, "counting the lanes", source)
+            })?));
         let (ops, incoming) = crossbeam_channel::unbounded();
-        let thread_path = path.to_owned();
-        let counters = Arc::new(Counters::default());
-        let thread_counters = Arc::clone(&counters);
+        let writer_side = Writer {
+            path: path.to_owned(),
+            counters: Arc::new(Counters::default()),
+            depths: Arc::clone(&depths),
+        };
+        let counters = Arc::clone(&writer_side.counters);
         thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || write_loop(writer, incoming, &thread_path, &thread_counters))
+            .spawn(move || write_loop(writer, incoming, &writer_side))
             .map_err(|source| StoreError::Spawn {
                 path: path.to_owned(),
                 source,
@@ -304,6 +316,7 @@ impl Store {
             path: Arc::from(path),
             reader: Arc::new(Mutex::new(reader)),
             counters,
+            depths,
             next_seq: Arc::new(Mutex::new(next_seq)),
         })
     }
@@ -465,29 +478,39 @@ impl Store {
             .map_err(|source| sql_error(&self.path, "reading a lane", source))
     }
 
-    /// Every lane that holds messages, with its depth and its oldest message.
+    /// Every lane that holds messages, with its depth and its oldest message:
+    /// the depths as the writer keeps them, and each lane's first message
+    /// found by its index, so that a look costs the same with a million queued.
     pub fn lanes(&self) -> Result<Vec<LaneStatus>, StoreError> {
+        let depths = self
+            .depths
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .lanes();
         let reader = self.lock_reader();
-        let mut statement = reader
+        let mut first = reader
             .prepare_cached(
-                "SELECT direction, lane, COUNT(*), MIN(accepted_at)
-                 FROM messages GROUP BY direction, lane ORDER BY direction, lane",
+                "SELECT accepted_at FROM messages WHERE direction = ?1 AND lane = ?2
+                 ORDER BY seq LIMIT 1",
             )
             .map_err(|source| sql_error(&self.path, "listing lanes", source))?;
-        let rows = statement
-            .query_map([], |row| {
-                let direction: i64 = row.get(0)?;
-                Ok(Direction::from_code(direction).map(|direction| LaneStatus {
+        let mut lanes = Vec::with_capacity(depths.len());
+        for (direction, lane, count) in depths {
+            let oldest = first
+                .query_row(params![direction.code(), lane], |row| row.get(0))
+                .optional()
+                .map_err(|source| sql_error(&self.path, "listing lanes", source))?;
+            // None: emptied by a commit since the depths were taken.
+            if let Some(oldest_accepted_at) = oldest {
+                lanes.push(LaneStatus {
                     direction,
-                    lane: row.get(1).unwrap_or_default(),
-                    count: row.get::<_, i64>(2).map(|n| n.max(0) as u64).unwrap_or(0),
-                    oldest_accepted_at: row.get(3).unwrap_or(0),
-                }))
-            })
-            .map_err(|source| sql_error(&self.path, "listing lanes", source))?;
-        rows.filter_map(|row| row.transpose())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|source| sql_error(&self.path, "listing lanes", source))
+                    lane,
+                    count,
+                    oldest_accepted_at,
+                });
+            }
+        }
+        Ok(lanes)
     }
 
     fn lock_reader(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -564,12 +587,15 @@ fn sql_error(path: &Path, operation: &'static str, source: rusqlite::Error) -> S
     }
 }
 
-fn write_loop(
-    mut connection: Connection,
-    incoming: Receiver<Op>,
-    path: &Path,
-    counters: &Counters,
-) {
+/// What the writer thread keeps up to date for the others.
+struct Writer {
+    path: PathBuf,
+    counters: Arc<Counters>,
+    depths: Arc<Mutex<Depths>>,
+}
+
+fn write_loop(mut connection: Connection, incoming: Receiver<Op>, writer: &Writer) {
+    let counters = &writer.counters;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut busy = false;
     while let Ok(first) = incoming.recv() {
@@ -601,7 +627,7 @@ fn write_loop(
         counters
             .operations
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        commit_batch(&mut connection, &mut batch, path);
+        commit_batch(&mut connection, &mut batch, writer);
         counters.commits.fetch_add(1, Ordering::Relaxed);
         counters
             .commit_micros
@@ -612,23 +638,30 @@ fn write_loop(
 /// Runs a batch in one transaction. If the transaction fails (disk full, I/O
 /// error), every operation in it is answered with the error and nothing of it
 /// is on disk: callers answer their clients with a temporary failure.
-fn commit_batch(connection: &mut Connection, batch: &mut Vec<Op>, path: &Path) {
+fn commit_batch(connection: &mut Connection, batch: &mut Vec<Op>, writer: &Writer) {
+    let path = writer.path.as_path();
     // BEGIN and COMMIT are cached statements, not `Connection::transaction`:
     // that one parses both again for every batch, a tenth of the writer's time.
-    let result = (|| -> Result<Vec<Reply>, rusqlite::Error> {
+    let result = (|| -> Result<(Vec<Reply>, DepthChanges), rusqlite::Error> {
         connection.prepare_cached("BEGIN")?.execute([])?;
         let transaction = RolledBackUnlessCommitted(connection);
         let mut replies = Vec::with_capacity(batch.len());
+        let mut depths = DepthChanges::default();
         let mut statements = BatchStatements::new(transaction.0);
         for op in batch.iter_mut() {
-            replies.push(apply(&mut statements, &mut op.change)?);
+            replies.push(apply(&mut statements, &mut op.change, &mut depths)?);
         }
         drop(statements);
         transaction.commit()?;
-        Ok(replies)
+        Ok((replies, depths))
     })();
     match result {
-        Ok(replies) => {
+        Ok((replies, depths)) => {
+            writer
+                .depths
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .apply(depths);
             let wakers: Vec<Waker> = batch
                 .drain(..)
                 .zip(replies)
@@ -667,20 +700,34 @@ impl Drop for RolledBackUnlessCommitted<'_> {
     }
 }
 
-fn apply(statements: &mut BatchStatements<'_>, change: &mut Change) -> rusqlite::Result<Reply> {
+/// Applies one change inside the batch's transaction, noting in `depths`
+/// what it adds to or takes from each lane.
+fn apply(
+    statements: &mut BatchStatements<'_>,
+    change: &mut Change,
+    depths: &mut DepthChanges,
+) -> rusqlite::Result<Reply> {
     Ok(match change {
         Change::Insert(messages) => {
             let mut seqs = Vec::with_capacity(messages.len());
             for (seq, message) in messages.iter() {
                 insert_message(statements.get(INSERT_MESSAGE)?, *seq, message)?;
+                depths.added(message.direction, &message.lane);
                 seqs.push(*seq);
             }
             Reply::Seqs(seqs)
         }
         Change::Delete(seqs) => {
-            let delete = statements.get("DELETE FROM messages WHERE seq = ?1")?;
             for seq in seqs {
-                delete.execute([*seq])?;
+                // Its lane, for the depths: a SELECT first costs less than the
+                // DELETE's own RETURNING (0.3–1.2 µs more per message, against 1.7–2.8).
+                let lane = lane_of(statements, *seq)?;
+                statements
+                    .get("DELETE FROM messages WHERE seq = ?1")?
+                    .execute([*seq])?;
+                if let Some((direction, lane)) = lane {
+                    depths.removed(direction, &lane);
+                }
             }
             Reply::Done
         }
@@ -695,9 +742,21 @@ fn apply(statements: &mut BatchStatements<'_>, change: &mut Change) -> rusqlite:
             Reply::Done
         }
         Change::MoveLane { seq, lane } => {
+            let from = statements
+                .get("SELECT direction, lane FROM messages WHERE seq = ?1")?
+                .query_row([*seq], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                })
+                .optional()?;
             statements
                 .get("UPDATE messages SET lane = ?2 WHERE seq = ?1")?
                 .execute(params![*seq, lane.as_str()])?;
+            if let Some((Some(direction), from)) =
+                from.map(|(direction, from)| (Direction::from_code(direction), from))
+            {
+                depths.removed(direction, &from);
+                depths.added(direction, lane);
+            }
             Reply::Done
         }
         Change::RecordDlr(record) => {
@@ -705,11 +764,26 @@ fn apply(statements: &mut BatchStatements<'_>, change: &mut Change) -> rusqlite:
             Reply::Done
         }
         Change::ResolveReport { query, route, seq } => match route.take() {
-            Some(route) => Reply::Report(reports::resolve(statements, query, route, *seq)?),
+            Some(route) => Reply::Report(reports::resolve(statements, query, route, *seq, depths)?),
             None => Reply::Report(ReportOutcome::Unmatched),
         },
         Change::Barrier => Reply::Done,
     })
+}
+
+/// The direction and lane of message `seq`, if the store holds it (in a
+/// direction this version knows).
+fn lane_of(
+    statements: &mut BatchStatements<'_>,
+    seq: i64,
+) -> rusqlite::Result<Option<(Direction, String)>> {
+    let found = statements
+        .get("SELECT direction, lane FROM messages WHERE seq = ?1")?
+        .query_row([seq], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })
+        .optional()?;
+    Ok(found.and_then(|(direction, lane)| Some((Direction::from_code(direction)?, lane))))
 }
 
 const INSERT_MESSAGE: &str =
@@ -821,6 +895,89 @@ mod tests {
         assert_eq!(
             store.read_lane(Direction::ToSmsc, "a", 0, 1).unwrap()[0].payload,
             b"kept"
+        );
+    }
+
+    /// (direction, lane, depth, oldest) of every lane, as the status page shows them.
+    fn depths(store: &Store) -> Vec<(Direction, String, u64, i64)> {
+        store
+            .lanes()
+            .unwrap()
+            .into_iter()
+            .map(|lane| {
+                (
+                    lane.direction,
+                    lane.lane,
+                    lane.count,
+                    lane.oldest_accepted_at,
+                )
+            })
+            .collect()
+    }
+
+    fn accepted_at(at: i64, message: NewMessage) -> NewMessage {
+        NewMessage {
+            accepted_at: at,
+            ..message
+        }
+    }
+
+    #[test]
+    fn lanes_show_what_is_committed_and_an_emptied_lane_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        {
+            let store = Store::open(&path).unwrap();
+            let a = wait(store.insert(vec![
+                accepted_at(10, mt("a", b"1")),
+                accepted_at(20, mt("a", b"2")),
+                accepted_at(30, mt("a", b"3")),
+            ]));
+            let b = wait(store.insert(vec![mt("b", b"4"), mt("b", b"5")]));
+            wait(store.delete(vec![a[0], b[0], b[1], 999]));
+            let expected = vec![(Direction::ToSmsc, "a".to_owned(), 2, 20)];
+            assert_eq!(depths(&store), expected);
+            wait(store.move_lane(a[1], "c".into()));
+            assert_eq!(
+                depths(&store),
+                [
+                    (Direction::ToSmsc, "a".to_owned(), 1, 30),
+                    (Direction::ToSmsc, "c".to_owned(), 1, 20),
+                ]
+            );
+        }
+        // Counted from the table when the store opens again: the same.
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            depths(&store),
+            [
+                (Direction::ToSmsc, "a".to_owned(), 1, 30),
+                (Direction::ToSmsc, "c".to_owned(), 1, 20),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_batch_that_fails_changes_no_depth() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        let store = Store::open(&path).unwrap();
+        // A message the table refuses, so that a batch fails halfway.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.payload = x'21'
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+            )
+            .unwrap();
+        wait(store.insert(vec![mt("a", b"kept")]));
+        let failed = store
+            .insert(vec![mt("a", b"rolled back"), mt("a", b"!")])
+            .wait_blocking();
+        assert!(failed.is_err(), "the batch with the refused message fails");
+        assert_eq!(
+            depths(&store),
+            [(Direction::ToSmsc, "a".to_owned(), 1, 1_700_000_000)]
         );
     }
 
@@ -973,6 +1130,11 @@ mod tests {
         assert_eq!(resolved(again), ReportOutcome::Unmatched);
         assert_eq!(shown(&store), vec![4, 1]);
         assert_eq!(store_waiting(&store), 0);
+        assert_eq!(
+            depths(&store),
+            [(Direction::ToBox, "seen".to_owned(), 2, 1)],
+            "the two reports forwarded are in their lane's depth"
+        );
     }
 
     #[test]

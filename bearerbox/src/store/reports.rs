@@ -15,6 +15,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::depths::DepthChanges;
 use super::statements::BatchStatements;
 use super::{INSERT_MESSAGE, NewMessage, insert_message};
 use crate::dlr::{DlrEvent, PartsProgress};
@@ -131,6 +132,7 @@ pub(super) fn resolve(
     query: &ReportQuery,
     route: ReportRoute,
     seq: i64,
+    depths: &mut DepthChanges,
 ) -> rusqlite::Result<ReportOutcome> {
     let find =
         statements.get("SELECT key, message FROM dlr_parts WHERE smsc_id = ?1 AND key = ?2")?;
@@ -192,6 +194,7 @@ pub(super) fn resolve(
         return Ok(ReportOutcome::Absorbed);
     };
     insert_message(statements.get(INSERT_MESSAGE)?, seq, &report)?;
+    depths.added(report.direction, &report.lane);
     Ok(ReportOutcome::Forwarded {
         lane: report.lane,
         seq,

@@ -100,6 +100,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store_bytes / (1024 * 1024)
     );
     drop(boxc);
+    // The status page counts what is queued: how long a sysadmin's look takes.
+    for _ in 0..3 {
+        let asked = Instant::now();
+        let page = tests::http::get(setup.ports.admin.number(), "/status.txt?password=secret")?;
+        println!(
+            "status page with {acked} queued: answered {} in {:.0} ms",
+            page.status,
+            asked.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 
     bearerbox.signal(if args.kill {
         Signal::SIGKILL
