@@ -124,7 +124,7 @@ def store_metrics(admin_port):
     return found
 
 
-def write_conf(path, d, p, window):
+def write_conf(path, d, p, window, credits=None):
     path.write_text(f"""group = core
 admin-port = {p['admin']}
 admin-interface = 127.0.0.1
@@ -159,6 +159,7 @@ username = bench
 password = bench
 max-messages = 3
 concatenation = true
+{f"credits = {credits}" if credits else ""}
 
 group = sms-service
 keyword = default
@@ -187,12 +188,13 @@ def callgrind_total(path):
     raise RuntimeError(f"no totals in {path}")
 
 
-def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=None, instructions_dir=None):
+def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=None, instructions_dir=None,
+             credits=None):
     kind, text, extra, connections = SCENARIOS[scenario]
     binaries = KANNEL if gateway == "kannel" else OURS
     d = Path(tempfile.mkdtemp(prefix=f"bench-{gateway}-"))
     p = {name: free_port() for name in ("admin", "box", "sendsms", "smpp", "control", "sink")}
-    write_conf(d / "kannel.conf", d, p, window)
+    write_conf(d / "kannel.conf", d, p, window, credits)
     procs = []
     result = {"gateway": gateway, "scenario": scenario}
     try:
@@ -328,7 +330,12 @@ def main():
     parser.add_argument("--instructions", metavar="DIR",
                         help="count each box's instructions during the load with callgrind into DIR")
     parser.add_argument("--only", choices=("ours", "kannel"))
+    parser.add_argument("--credits", type=int, metavar="N",
+                        help="give the sendsms user `credits = N`, so that every request is charged "
+                             "(ours only: Kannel has no credits; needs --only ours)")
     args = parser.parse_args()
+    if args.credits and args.only != "ours":
+        parser.error("--credits needs --only ours: Kannel has no credits")
     # strace and perf write into these and fail quietly (the run's counts then missing) if they do not exist.
     for directory in (args.perf, args.syscalls, args.instructions):
         if directory:
@@ -339,7 +346,7 @@ def main():
         for rep in range(args.reps):
             for gateway in gateways:
                 result = run_once(gateway, scenario, args.messages, args.window, args.perf, args.syscalls,
-                                  args.instructions)
+                                  args.instructions, args.credits)
                 print(json.dumps(result), flush=True)
                 results.append(result)
     print()

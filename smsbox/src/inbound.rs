@@ -160,7 +160,7 @@ async fn report_arrived(app: &App, report: Box<Sms>) {
     {
         let id = id.clone();
         let reason = format!("delivery failed (DLR event {event})");
-        match smol::unblock(move || accounts.refund(&id, &reason)).await {
+        match accounts.refund(&id, &reason).await {
             Ok(0) => {}
             Ok(parts) => log::info!("refunded {parts} credit(s) for a failed message"),
             Err(error) => log::error!("refund after DLR {event}: {error}"),

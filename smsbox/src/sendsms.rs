@@ -328,14 +328,11 @@ async fn settle(
     if let Some(accounts) = accounts
         && !refunds.is_empty()
     {
-        let _ = smol::unblock(move || {
-            for (id, reason) in refunds {
-                if let Err(error) = accounts.refund(&id, &reason) {
-                    log::error!("refunding {id}: {error}");
-                }
+        for (id, refunded) in accounts.refund_all(refunds).await {
+            if let Err(error) = refunded {
+                log::error!("refunding {id}: {error}");
             }
-        })
-        .await;
+        }
     }
     outcomes
 }
@@ -504,10 +501,8 @@ async fn submit(app: &App, user: &User, submission: Submission) -> Answer {
                 parts: *parts as i64,
             })
             .collect();
-        let username = user.username.clone();
-        let charged = smol::unblock(move || accounts.charge(&username, &charges)).await;
-        match charged {
-            Ok(()) => {}
+        match accounts.charge(&user.username, charges).await {
+            Ok(_charged) => {}
             Err(error @ CreditsError::Insufficient { .. }) => {
                 return Answer::new(402, &error.to_string());
             }
