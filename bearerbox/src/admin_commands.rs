@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::process::logging::{self, Level};
 use crate::runtime::Supervisor;
-use crate::store::Direction;
+use crate::store::{Direction, Store};
 use crate::switchboard::{Lifecycle, Shared, Switchboard};
 
 /// Kannel's answer to most commands once shutdown has begun.
@@ -196,14 +196,22 @@ fn in_flight(board: &Switchboard, id: Uuid) -> bool {
             .any(|conn| conn.pending.contains_key(&id))
 }
 
-/// Searches the store beyond the lanes' windows.
-fn find_in_store(board: &Switchboard, id: Uuid) -> Option<(Direction, i64)> {
-    let lanes = board.store.lanes().ok()?;
+/// A message found in the store: where it waits.
+struct Found {
+    direction: Direction,
+    lane: String,
+    seq: i64,
+}
+
+/// Searches the store beyond the lanes' windows, a page at a time: between
+/// pages bearerbox goes on with its work, which a search through a large
+/// queue would otherwise hold up for seconds.
+async fn find_in_store(store: &Store, id: Uuid) -> Option<Found> {
+    let lanes = store.lanes().ok()?;
     for lane in lanes {
         let mut after = 0;
         loop {
-            let rows = board
-                .store
+            let rows = store
                 .read_lane(lane.direction, &lane.lane, after, crate::status::PAGE)
                 .ok()?;
             let complete = rows.len() < crate::status::PAGE;
@@ -213,15 +221,28 @@ fn find_in_store(board: &Switchboard, id: Uuid) -> Option<(Direction, i64)> {
                     box_protocol::message::Msg::decode(&row.payload)
                     && sms.id == id
                 {
-                    return Some((lane.direction, row.seq));
+                    return Some(Found {
+                        direction: lane.direction,
+                        lane: lane.lane,
+                        seq: row.seq,
+                    });
                 }
             }
             if complete {
                 break;
             }
+            futures_lite::future::yield_now().await;
         }
     }
     None
+}
+
+/// Whether the store still holds `found`: it may have been sent while the
+/// search went on.
+fn still_stored(store: &Store, found: &Found) -> bool {
+    store
+        .read_lane(found.direction, &found.lane, found.seq - 1, 1)
+        .is_ok_and(|rows| rows.first().is_some_and(|row| row.seq == found.seq))
 }
 
 /// `remove-message`: deletes a queued message that no link or box holds.
@@ -237,19 +258,31 @@ pub async fn remove_message(shared: &Shared, id: Option<&str>) -> String {
         return refused;
     };
     let removed = format!("Message id `{id}' removed");
-    let (found, store) = {
+    let (in_a_lane, store) = {
         let mut board = shared.borrow_mut();
         if in_flight(&board, uuid) {
             return refused;
         }
-        let found = match take_from_lanes(&mut board, uuid) {
-            Some(found) => Some(found),
-            None => find_in_store(&board, uuid),
-        };
-        (found, board.store.clone())
+        (take_from_lanes(&mut board, uuid), board.store.clone())
     };
-    let Some((direction, seq)) = found else {
-        return refused;
+    let (direction, seq) = match in_a_lane {
+        Some(found) => found,
+        None => {
+            let Some(found) = find_in_store(&store, uuid).await else {
+                return refused;
+            };
+            // The gateway ran on during the search: the message may have
+            // been read into its lane, or handed over and sent.
+            let mut board = shared.borrow_mut();
+            if in_flight(&board, uuid) {
+                return refused;
+            }
+            match take_from_lanes(&mut board, uuid) {
+                Some(found) => found,
+                None if still_stored(&store, &found) => (found.direction, found.seq),
+                None => return refused,
+            }
+        }
     };
     // Answered only once committed, so that the answer is true.
     if let Err(error) = store.delete(vec![seq]).wait().await {

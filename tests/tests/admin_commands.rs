@@ -396,6 +396,41 @@ fn remove_message_takes_a_queued_message_out_of_the_store() -> TestResult {
 }
 
 #[test]
+fn remove_message_finds_a_message_queued_beyond_the_lanes_windows() -> TestResult {
+    let smsc = ports::reserve()?;
+    let setup = Setup::with_conf(|conf| fake_link(conf, "fake1", "fake1", &smsc))?;
+    let _bearerbox = setup.start_bearerbox(&[])?;
+    let mut boxc = BoxClient::connect(setup.ports.smsbox.number(), None)?;
+    // More than a lane reads into memory (1 024), the last one doomed: only
+    // the search through the store finds it.
+    let queued: Vec<Msg> = (0..1_500)
+        .map(|n| Msg::from(mt("12345", &format!("46700{n:05}"), "queued")))
+        .collect();
+    boxc.send_all(&queued)?;
+    assert_eq!(boxc.acks(queued.len(), WAIT)?.len(), queued.len());
+    let Some(Msg::Sms(doomed)) = queued.last() else {
+        return Err("no message to remove".into());
+    };
+
+    let target = format!("remove-message?id={}", doomed.id);
+    assert_eq!(
+        get(&setup, &with_password(&target, ADMIN))?,
+        format!("Message id `{}' removed", doomed.id)
+    );
+    let mut link = FakeClient::connect(smsc.number(), WAIT)?;
+    let mut delivered = 0;
+    while let Some(line) = link.read_line(Duration::from_secs(2))? {
+        assert!(
+            !line.contains("4670001499"),
+            "the removed message was sent: {line}"
+        );
+        delivered += 1;
+    }
+    assert_eq!(delivered, queued.len() - 1);
+    Ok(())
+}
+
+#[test]
 fn shutdown_brings_bearerbox_down() -> TestResult {
     let setup = Setup::new()?;
     let mut bearerbox = setup.start_bearerbox(&[])?;
