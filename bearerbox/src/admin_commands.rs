@@ -137,22 +137,14 @@ pub fn log_level(level: Option<&str>) -> String {
 
 /// `flush-dlr`: forgets every submission still waiting for its report.
 pub async fn flush_dlr(shared: &Shared) -> String {
-    let (suspended, path) = {
+    let (suspended, store) = {
         let board = shared.borrow();
-        (
-            board.lifecycle == Lifecycle::Suspended,
-            board.store.path().to_owned(),
-        )
+        (board.lifecycle == Lifecycle::Suspended, board.store.clone())
     };
     if !suspended {
         return "Suspend Kannel before trying to flush DLR queue".to_owned();
     }
-    let flushed = smol::unblock(move || -> rusqlite::Result<usize> {
-        let connection = rusqlite::Connection::open(&path)?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        crate::store::reports::flush(&connection)
-    })
-    .await;
+    let flushed = store.flush_reports().wait().await;
     match flushed {
         Ok(count) => {
             log::info!("admin: {count} waiting delivery reports flushed");

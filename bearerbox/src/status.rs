@@ -8,7 +8,6 @@
 use std::net::SocketAddr;
 
 use box_protocol::message::{Coding, Msg, Sms, SmsType};
-use rusqlite::{Connection, OpenFlags};
 use wapbox_free_admin::meter::Meter;
 use wapbox_free_admin::model::{
     BoxStatus, DlrTotals, GatewayState, LaneDepth, LaneDirection, LinkStatus, SmsTotals,
@@ -116,25 +115,6 @@ fn first_candidate(lane: &str) -> Option<usize> {
 fn ip_of(peer: &str) -> String {
     peer.parse::<SocketAddr>()
         .map_or_else(|_| peer.to_owned(), |address| address.ip().to_string())
-}
-
-/// Submissions waiting for their final report, read beside the store's
-/// own connections (the store has no counter for them).
-fn dlr_waiting(board: &Switchboard) -> u64 {
-    let count = || -> rusqlite::Result<i64> {
-        let connection = Connection::open_with_flags(
-            board.store.path(),
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        crate::store::reports::waiting(&connection)
-    };
-    match count() {
-        Ok(count) => count.max(0) as u64,
-        Err(error) => {
-            log::warn!("status: cannot count the waiting delivery reports: {error}");
-            0
-        }
-    }
 }
 
 /// The snapshot at `now` (Unix seconds).
@@ -256,7 +236,7 @@ pub fn snapshot(board: &Switchboard, meters: &Meters, now: i64) -> Status {
             sent: 0,
             inbound: meters.dlr.rates(now, totals.dlr),
             outbound: Default::default(),
-            queued: dlr_waiting(board),
+            queued: board.store.reports_waiting(),
             storage: DLR_STORAGE.to_owned(),
             unmatched: board.dlr_misses,
         },

@@ -1,5 +1,6 @@
-//! How many messages each lane holds: counted once when the store opens, then
-//! kept by the writer as its batches commit.
+//! How many messages each lane holds, and how many submitted messages wait
+//! for their delivery reports: counted once when the store opens, then kept
+//! by the writer as its batches commit.
 //!
 //! Counting is a walk over the whole table: with a million messages queued,
 //! the `GROUP BY` the status page ran took 0.4 s, on bearerbox's thread, for
@@ -15,6 +16,8 @@ use super::Direction;
 #[derive(Debug, Default)]
 pub(super) struct Depths {
     by_lane: HashMap<(Direction, String), u64>,
+    /// Submitted messages whose final report has not come (`dlr_messages`).
+    reports_waiting: u64,
 }
 
 /// What one batch does to the depths; applied only if the batch commits.
@@ -22,6 +25,7 @@ pub(super) struct Depths {
 #[derive(Debug, Default)]
 pub(super) struct DepthChanges {
     by_lane: HashMap<String, PerDirection>,
+    reports_waiting: i64,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -48,6 +52,11 @@ impl DepthChanges {
         self.change(direction, lane, -1);
     }
 
+    /// `by` more (or fewer) messages wait for their reports.
+    pub(super) fn reports_waiting(&mut self, by: i64) {
+        self.reports_waiting += by;
+    }
+
     fn change(&mut self, direction: Direction, lane: &str, by: i64) {
         match self.by_lane.get_mut(lane) {
             Some(changes) => *changes.of(direction) += by,
@@ -61,7 +70,7 @@ impl DepthChanges {
 }
 
 impl Depths {
-    /// Counts what `connection` holds, lane by lane.
+    /// Counts what `connection` holds, lane by lane, and the reports awaited.
     pub(super) fn count(connection: &Connection) -> rusqlite::Result<Depths> {
         let mut statement = connection
             .prepare("SELECT direction, lane, COUNT(*) FROM messages GROUP BY direction, lane")?;
@@ -76,11 +85,19 @@ impl Depths {
                 );
             }
         }
-        Ok(Depths { by_lane })
+        let reports_waiting: i64 =
+            connection.query_row("SELECT COUNT(*) FROM dlr_messages", [], |row| row.get(0))?;
+        Ok(Depths {
+            by_lane,
+            reports_waiting: reports_waiting.unsigned_abs(),
+        })
     }
 
     /// Takes in a committed batch's changes; a lane left empty is forgotten.
     pub(super) fn apply(&mut self, changes: DepthChanges) {
+        self.reports_waiting = self
+            .reports_waiting
+            .saturating_add_signed(changes.reports_waiting);
         for (lane, mut changes) in changes.by_lane {
             for direction in [Direction::ToSmsc, Direction::ToBox] {
                 let change = *changes.of(direction);
@@ -95,6 +112,10 @@ impl Depths {
                 };
             }
         }
+    }
+
+    pub(super) fn reports_waiting(&self) -> u64 {
+        self.reports_waiting
     }
 
     /// Every lane that holds messages, with its depth, by direction then name.
@@ -156,15 +177,19 @@ mod tests {
         connection.execute_batch(
             "CREATE TABLE messages (seq INTEGER PRIMARY KEY, direction INTEGER, lane TEXT);
              INSERT INTO messages (direction, lane) VALUES
-                 (0, 'smsc:a'), (0, 'smsc:a'), (1, 'box:'), (7, 'from a later version');",
+                 (0, 'smsc:a'), (0, 'smsc:a'), (1, 'box:'), (7, 'from a later version');
+             CREATE TABLE dlr_messages (id INTEGER PRIMARY KEY);
+             INSERT INTO dlr_messages (id) VALUES (1), (2), (3);",
         )?;
+        let depths = Depths::count(&connection)?;
         assert_eq!(
-            Depths::count(&connection)?.lanes(),
+            depths.lanes(),
             [
                 (Direction::ToSmsc, "smsc:a".to_owned(), 2),
                 (Direction::ToBox, "box:".to_owned(), 1),
             ]
         );
+        assert_eq!(depths.reports_waiting(), 3);
         Ok(())
     }
 }

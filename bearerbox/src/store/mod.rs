@@ -196,6 +196,8 @@ enum Change {
         /// The `seq` of the report for the boxes, if one is made.
         seq: i64,
     },
+    /// Forgets every delivery-report record (the admin's `flush-dlr`).
+    FlushReports,
     /// Changes nothing: answered once everything queued before it is on disk.
     Barrier,
 }
@@ -205,6 +207,7 @@ enum Reply {
     Seqs(Vec<i64>),
     Done,
     Report(ReportOutcome),
+    Count(usize),
 }
 
 struct Op {
@@ -422,6 +425,22 @@ impl Store {
             },
         );
         done
+    }
+
+    /// Forgets every delivery-report record; how many messages had one.
+    pub fn flush_reports(&self) -> Completion<usize> {
+        self.request(Change::FlushReports, |reply| match reply {
+            Reply::Count(count) => count,
+            _ => 0,
+        })
+    }
+
+    /// Submitted messages waiting for their final report, as committed.
+    pub fn reports_waiting(&self) -> u64 {
+        self.depths
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .reports_waiting()
     }
 
     /// Answered once every change queued before it is on disk.
@@ -760,13 +779,14 @@ fn apply(
             Reply::Done
         }
         Change::RecordDlr(record) => {
-            reports::record(statements, record)?;
+            reports::record(statements, record, depths)?;
             Reply::Done
         }
         Change::ResolveReport { query, route, seq } => match route.take() {
             Some(route) => Reply::Report(reports::resolve(statements, query, route, *seq, depths)?),
             None => Reply::Report(ReportOutcome::Unmatched),
         },
+        Change::FlushReports => Reply::Count(reports::flush(statements, depths)?),
         Change::Barrier => Reply::Done,
     })
 }
@@ -1231,9 +1251,33 @@ mod tests {
         assert_eq!(store_waiting(&store), 1);
     }
 
+    #[test]
+    fn flushing_the_reports_forgets_every_record_and_the_count() {
+        let (_dir, store) = temp_store();
+        store.record_dlr(record(&["k1"])).detach();
+        store.record_dlr(record(&["k2", "k3"])).detach();
+        assert_eq!(store_waiting(&store), 2);
+        assert_eq!(wait(store.flush_reports()), 2);
+        assert_eq!(store_waiting(&store), 0);
+        assert_eq!(
+            resolved(store.resolve_report(report(&["k2"], DlrEvent::Delivered), to_boxes())),
+            ReportOutcome::Unmatched
+        );
+    }
+
+    /// Messages waiting for reports, as the store counts them; checked
+    /// against the table itself.
     fn store_waiting(store: &Store) -> i64 {
         wait(store.barrier());
         let connection = Connection::open(store.path()).unwrap();
-        reports::waiting(&connection).unwrap()
+        let in_table: i64 = connection
+            .query_row("SELECT COUNT(*) FROM dlr_messages", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(
+            store.reports_waiting(),
+            in_table.unsigned_abs(),
+            "the count kept is the table's"
+        );
+        in_table
     }
 }

@@ -87,6 +87,7 @@ pub enum ReportOutcome {
 pub(super) fn record(
     statements: &mut BatchStatements<'_>,
     record: &DlrRecord,
+    depths: &mut DepthChanges,
 ) -> rusqlite::Result<()> {
     // An SMSC that gives every part the same id sends one report for them
     // all: the message has as many parts as distinct ids.
@@ -107,9 +108,10 @@ pub(super) fn record(
             statements
                 .get(DELETE_PART)?
                 .execute(params![record.smsc_id, key])?;
-            forget_if_done(statements, message)?;
+            forget_if_done(statements, message, depths)?;
         }
     }
+    depths.reports_waiting(1);
     statements
         .get("INSERT INTO dlr_messages (smsc_id, created_at, parts, payload) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![
@@ -184,7 +186,8 @@ pub(super) fn resolve(
     };
     let shown = progress.user_event(query.event, last);
     if last {
-        statements.get(DELETE_MESSAGE)?.execute([message])?;
+        let deleted = statements.get(DELETE_MESSAGE)?.execute([message])?;
+        depths.reports_waiting(-(deleted as i64));
     } else if (progress.failed, progress.noted) != (failed, noted) {
         statements
             .get("UPDATE dlr_messages SET failed = ?2, noted = ?3 WHERE id = ?1")?
@@ -227,8 +230,10 @@ pub(super) fn migrate(transaction: &Transaction<'_>) -> rusqlite::Result<usize> 
         })?
         .collect::<Result<_, _>>()?;
     let mut statements = BatchStatements::new(transaction);
+    // Before the store counts its tables: nothing to keep count of yet.
+    let mut uncounted = DepthChanges::default();
     for one in &old {
-        record(&mut statements, one)?;
+        record(&mut statements, one, &mut uncounted)?;
     }
     drop(statements);
     transaction.execute_batch("DROP TABLE dlr")?;
@@ -244,23 +249,25 @@ fn waiting_parts(statements: &mut BatchStatements<'_>, message: i64) -> rusqlite
         .query_row([message], |row| row.get(0))
 }
 
-fn forget_if_done(statements: &mut BatchStatements<'_>, message: i64) -> rusqlite::Result<()> {
+fn forget_if_done(
+    statements: &mut BatchStatements<'_>,
+    message: i64,
+    depths: &mut DepthChanges,
+) -> rusqlite::Result<()> {
     if waiting_parts(statements, message)? == 0 {
-        statements.get(DELETE_MESSAGE)?.execute([message])?;
+        let deleted = statements.get(DELETE_MESSAGE)?.execute([message])?;
+        depths.reports_waiting(-(deleted as i64));
     }
     Ok(())
 }
 
-/// Submissions still waiting for a final report (the status page's count).
-pub fn waiting(connection: &rusqlite::Connection) -> rusqlite::Result<i64> {
-    connection.query_row("SELECT COUNT(*) FROM dlr_messages", [], |row| row.get(0))
-}
-
 /// Forgets every record (the admin's `flush-dlr`); how many messages had one.
-pub fn flush(connection: &rusqlite::Connection) -> rusqlite::Result<usize> {
-    let transaction = connection.unchecked_transaction()?;
-    transaction.execute("DELETE FROM dlr_parts", [])?;
-    let count = transaction.execute("DELETE FROM dlr_messages", [])?;
-    transaction.commit()?;
+pub(super) fn flush(
+    statements: &mut BatchStatements<'_>,
+    depths: &mut DepthChanges,
+) -> rusqlite::Result<usize> {
+    statements.get("DELETE FROM dlr_parts")?.execute([])?;
+    let count = statements.get("DELETE FROM dlr_messages")?.execute([])?;
+    depths.reports_waiting(-(count as i64));
     Ok(count)
 }

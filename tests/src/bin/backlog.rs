@@ -133,7 +133,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             looks += 1;
             thread::sleep(Duration::from_millis(50));
         }
-        let answer = removal.join().map_err(|_| "the removal thread panicked")??;
+        let answer = removal
+            .join()
+            .map_err(|_| "the removal thread panicked")??;
         println!(
             "remove-message of the last of {acked}: {:?} in {:.0} ms; the status page meanwhile answered {looks} looks, the slowest in {:.0} ms",
             answer.body,
