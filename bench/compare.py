@@ -24,6 +24,7 @@ Loopback only; every wait is bounded.
 import argparse
 import json
 import os
+import random
 import resource
 import shutil
 import signal
@@ -56,9 +57,17 @@ SCENARIOS = {
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below Linux's ephemeral range (32768 and up): a port the kernel
+    handed out for binding could be given to one of the run's own outgoing
+    connections before the box binds it (it happened: "Address already in use")."""
+    while True:
+        port = random.randrange(10000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def wait_port(port, timeout=15):
@@ -193,7 +202,10 @@ def run_once(gateway, scenario, messages, window, perf_dir=None, syscalls_dir=No
     kind, text, extra, connections = SCENARIOS[scenario]
     binaries = KANNEL if gateway == "kannel" else OURS
     d = Path(tempfile.mkdtemp(prefix=f"bench-{gateway}-"))
-    p = {name: free_port() for name in ("admin", "box", "sendsms", "smpp", "control", "sink")}
+    names = ("admin", "box", "sendsms", "smpp", "control", "sink")
+    p = {}
+    while len(set(p.values())) < len(names):
+        p = {name: free_port() for name in names}
     write_conf(d / "kannel.conf", d, p, window, credits)
     procs = []
     result = {"gateway": gateway, "scenario": scenario}
