@@ -8,9 +8,9 @@
 //! waiting and makes them one after the other in one `BEGIN IMMEDIATE`
 //! transaction, so that their requests share one commit and its sync: a
 //! commit per request held smsbox to about 1 200 requests a second. Each
-//! charge is all or nothing on its own; SQLite serialises writers, so concurrent requests (in
-//! this process or in other smsboxes sharing the file) can never spend more
-//! than the balance.
+//! charge is all or nothing on its own; SQLite serialises writers, so
+//! concurrent requests (in this process or in other smsboxes sharing the
+//! file) can never spend more than the balance.
 //!
 //! ```text
 //! accounts(username PK, balance)

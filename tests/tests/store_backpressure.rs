@@ -55,6 +55,23 @@ fn hold_store(
     }))
 }
 
+/// What bearerbox logs when it stops reading a box.
+const BOX_PAUSED: &str = "MT wait for the store or for the box to read their acks; reading paused";
+
+/// `count` MT to different numbers, with `text`.
+fn mt_flood(count: usize, text: &str) -> Vec<Msg> {
+    (0..count)
+        .map(|n| Msg::from(box_client::mt("12345", &format!("+4670{n:07}"), text)))
+        .collect()
+}
+
+/// How many of `acks` did not accept their message.
+fn refused(acks: &[(uuid::Uuid, AckStatus)]) -> usize {
+    acks.iter()
+        .filter(|(_, status)| *status != AckStatus::Success)
+        .count()
+}
+
 /// The most MT bearerbox may take from a box that reads none of their acks:
 /// its 1 024 unacked, and the acks the sockets' buffers hold, with a quarter
 /// more for how Linux counts buffers. bearerbox's send buffer grows up to
@@ -146,23 +163,19 @@ fn a_box_that_does_not_wait_for_acks_waits_in_its_socket_not_in_bearerboxs_memor
     let mut boxc = BoxClient::connect_retrying(setup.ports.smsbox.number(), WAIT)?;
     let before = bearerbox.peak_rss_kib().ok_or("no VmHWM for bearerbox")?;
     let holder = hold_store(&setup)?;
-    let flood: Vec<Msg> = (0..FLOOD)
-        .map(|n| Msg::from(box_client::mt("12345", &format!("+4670{n:07}"), "flood")))
-        .collect();
+    let flood = mt_flood(FLOOD, "flood");
     // Blocks while bearerbox does not read, until the store moves again.
     boxc.send_all(&flood)?;
     holder.join().map_err(|_| "the store holder panicked")??;
 
     let acks = boxc.acks(FLOOD, WAIT)?;
-    let refused = acks
-        .iter()
-        .filter(|(_, status)| *status != AckStatus::Success)
-        .count();
-    assert_eq!(refused, 0, "every message is accepted once the store moves");
+    assert_eq!(
+        refused(&acks),
+        0,
+        "every message is accepted once the store moves"
+    );
     assert!(
-        setup
-            .read("bearerbox.log")
-            .contains("MT wait for the store or for the box to read their acks; reading paused"),
+        setup.read("bearerbox.log").contains(BOX_PAUSED),
         "bearerbox says it stopped reading the box"
     );
     assert_small_growth(&bearerbox, before)
@@ -174,9 +187,7 @@ fn a_box_that_does_not_read_its_acks_stops_being_read() -> TestResult {
     let mut boxc = BoxClient::connect_retrying(setup.ports.smsbox.number(), WAIT)?;
     let before = bearerbox.peak_rss_kib().ok_or("no VmHWM for bearerbox")?;
     let most = most_taken_unread()?;
-    let flood: Vec<Msg> = (0..2 * most)
-        .map(|n| Msg::from(box_client::mt("12345", &format!("+4670{n:07}"), "unread")))
-        .collect();
+    let flood = mt_flood(2 * most, "unread");
 
     let stalled = boxc.send_until_stalled(&flood, STALL)?;
     // What the sockets' buffers hold counts as written; taken are those in
@@ -191,9 +202,7 @@ fn a_box_that_does_not_read_its_acks_stops_being_read() -> TestResult {
         "bearerbox took {taken} MT though the box read none of their acks"
     );
     assert!(
-        setup
-            .read("bearerbox.log")
-            .contains("MT wait for the store or for the box to read their acks; reading paused"),
+        setup.read("bearerbox.log").contains(BOX_PAUSED),
         "bearerbox says it stopped reading the box"
     );
     assert_small_growth(&bearerbox, before)?;
@@ -206,10 +215,10 @@ fn a_box_that_does_not_read_its_acks_stops_being_read() -> TestResult {
     sending
         .join()
         .map_err(|_| "the writing thread panicked")??;
-    let refused = acks
-        .iter()
-        .filter(|(_, status)| *status != AckStatus::Success)
-        .count();
-    assert_eq!(refused, 0, "every message is accepted once the box reads");
+    assert_eq!(
+        refused(&acks),
+        0,
+        "every message is accepted once the box reads"
+    );
     Ok(())
 }

@@ -761,18 +761,11 @@ fn apply(
             Reply::Done
         }
         Change::MoveLane { seq, lane } => {
-            let from = statements
-                .get("SELECT direction, lane FROM messages WHERE seq = ?1")?
-                .query_row([*seq], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-                })
-                .optional()?;
+            let from = lane_of(statements, *seq)?;
             statements
                 .get("UPDATE messages SET lane = ?2 WHERE seq = ?1")?
                 .execute(params![*seq, lane.as_str()])?;
-            if let Some((Some(direction), from)) =
-                from.map(|(direction, from)| (Direction::from_code(direction), from))
-            {
+            if let Some((direction, from)) = from {
                 depths.removed(direction, &from);
                 depths.added(direction, lane);
             }

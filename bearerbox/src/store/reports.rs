@@ -111,7 +111,6 @@ pub(super) fn record(
             forget_if_done(statements, message, depths)?;
         }
     }
-    depths.reports_waiting(1);
     statements
         .get("INSERT INTO dlr_messages (smsc_id, created_at, parts, payload) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![
@@ -120,6 +119,7 @@ pub(super) fn record(
             keys.len() as i64,
             record.payload
         ])?;
+    depths.reports_waiting(1);
     let message = statements.connection().last_insert_rowid();
     let insert = statements
         .get("INSERT OR REPLACE INTO dlr_parts (smsc_id, key, message) VALUES (?1, ?2, ?3)")?;
